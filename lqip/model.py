@@ -1,0 +1,168 @@
+"""The tidy form of a return: what the reader produces and every check, score and summary reads.
+
+Plain slotted dataclasses rather than DataFrames: a return has tens of rows, a summary reads a
+thousand returns, and per-file DataFrame overhead would dominate (see README, Performance).
+Every figure keeps its provenance (sheet, A1 cell) so each finding can point at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from lqip.findings import Finding
+from lqip.text import fold
+from lqip.units import Resolved
+from lqip.values import Parsed
+
+
+class Period(StrEnum):
+    Q1 = "Q1"
+    H1 = "H1"
+    Q3 = "Q3"
+    FY = "FY"
+
+    @property
+    def share(self) -> float:
+        """The share of the year a return of this period covers."""
+        return {"Q1": 0.25, "H1": 0.5, "Q3": 0.75, "FY": 1.0}[self.value]
+
+    @property
+    def order(self) -> int:
+        return {"Q1": 1, "H1": 2, "Q3": 3, "FY": 4}[self.value]
+
+    @property
+    def zh(self) -> str:
+        return {"Q1": "一季度", "H1": "上半年", "Q3": "前三季度", "FY": "全年"}[self.value]
+
+
+_PERIODS = {
+    **dict.fromkeys(["全年", "年度", "全年度", "fy", "year", "annual", "全年累计", "1-12月", "1～12月"], Period.FY),
+    **dict.fromkeys(["一季度", "第一季度", "q1", "1-3月", "1～3月"], Period.Q1),
+    **dict.fromkeys(["上半年", "二季度", "第二季度", "h1", "q2", "1-6月", "1～6月", "半年"], Period.H1),
+    **dict.fromkeys(["前三季度", "三季度", "第三季度", "q3", "1-9月", "1～9月"], Period.Q3),
+}
+
+
+def parse_period(raw: object) -> Period | None:
+    """报告期 text -> Period; None when it cannot be read (empty means full year)."""
+    text = fold(str(raw or ""))
+    if not text:
+        return Period.FY
+    return _PERIODS.get(text)
+
+
+class TaskStatus(StrEnum):
+    DONE = "done"
+    IN_PROGRESS = "in_progress"
+    NOT_STARTED = "not_started"
+    BEHIND = "behind"
+
+    @property
+    def zh(self) -> str:
+        return {"done": "已完成", "in_progress": "推进中", "not_started": "未启动", "behind": "滞后"}[self.value]
+
+
+_STATUSES = {
+    **dict.fromkeys(["已完成", "完成", "done", "completed", "已办结"], TaskStatus.DONE),
+    **dict.fromkeys(["推进中", "进行中", "正在推进", "inprogress", "in_progress", "ongoing"], TaskStatus.IN_PROGRESS),
+    **dict.fromkeys(["未启动", "未开始", "notstarted", "not_started"], TaskStatus.NOT_STARTED),
+    **dict.fromkeys(["滞后", "behind", "delayed", "进度滞后"], TaskStatus.BEHIND),
+}
+
+
+def parse_status(raw: object) -> TaskStatus | None:
+    return _STATUSES.get(fold(str(raw or "")).replace("-", ""))
+
+
+@dataclass(slots=True)
+class Cell:
+    """A value read from a workbook with where it came from ('' sheet/cell when absent)."""
+
+    value: object = None
+    sheet: str = ""
+    cell: str = ""
+
+    @property
+    def text(self) -> str:
+        from lqip.text import cell_text
+
+        return cell_text(self.value)
+
+
+@dataclass(slots=True)
+class IndicatorRow:
+    sheet: str
+    row: int  # 1-based worksheet row
+    cols: dict  # field -> column letter, shared by every row of the sheet
+    code: str = ""
+    name: str = ""
+    year_raw: object = None
+    value_raw: object = None
+    unit_raw: str = ""
+    target_raw: object = None
+    reporter_raw: str = ""
+    note: str = ""
+    # resolved against the plan
+    code_id: str | None = None  # indicator the code names (None: no code or unknown)
+    name_id: str | None = None  # indicator the name names
+    indicator: str | None = None
+    unit: Resolved | None = None
+    year: int | None = None
+    parsed: Parsed | None = None
+    formula_without_value: bool = False
+
+    def cell(self, field_name: str) -> str:
+        col = self.cols.get(field_name)
+        return f"{col}{self.row}" if col else ""
+
+    @property
+    def value(self) -> float | None:
+        return self.parsed.value if self.parsed else None
+
+
+@dataclass(slots=True)
+class TaskRow:
+    sheet: str
+    row: int
+    cols: dict
+    task_raw: str = ""
+    status_raw: str = ""
+    progress: str = ""
+    reporter_raw: str = ""
+    task: str | None = None
+    status: TaskStatus | None = None
+    unit: Resolved | None = None
+
+    def cell(self, field_name: str) -> str:
+        col = self.cols.get(field_name)
+        return f"{col}{self.row}" if col else ""
+
+
+@dataclass(slots=True)
+class Return:
+    """One workbook, read: its info fields, tidy indicator and task rows, and reading findings."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
+    info: dict[str, Cell] = field(default_factory=dict)  # unit, year, period, contact, phone, date
+    indicators: list[IndicatorRow] = field(default_factory=list)
+    tasks: list[TaskRow] = field(default_factory=list)
+    indicator_sheet: str | None = None
+    task_sheet: str | None = None
+    unit: Resolved | None = None  # the return's own unit (info sheet), resolved
+    year: int | None = None
+    period: Period = Period.FY
+    readable: bool = False  # False when a file-level finding (F0xx) stopped the reading
+
+    @property
+    def units(self) -> list[Resolved]:
+        """Every reporting unit the return speaks for (its own, then per-row overrides)."""
+        seen: dict[str, Resolved] = {}
+        if self.unit:
+            seen[self.unit.name] = self.unit
+        for row in (*self.indicators, *self.tasks):
+            if row.unit and row.unit.name not in seen:
+                seen[row.unit.name] = row.unit
+        return list(seen.values())

@@ -1,0 +1,386 @@
+"""From a workbook to a tidy `Return`: find the sheets, the header row, the columns, the rows.
+
+Tolerant about form, strict about meaning: sheets are found by name or by header, the header row
+is the first of the first 10 rows that holds the required columns, headers match by alias after
+width/space/bracket folding, and every value keeps its sheet and A1 cell. Resolution against the
+plan (indicator, unit, year, value) happens here once, so checks only read fields.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from lqip.findings import finding
+from lqip.model import Cell, IndicatorRow, Period, Return, TaskRow, parse_period, parse_status
+from lqip.text import cell_text, fold, name_key
+from lqip.values import clean_text, parse_value, parse_year
+from lqip.workbook import Limits, Unreadable, column_letter, open_book
+
+HEADER_SCAN_ROWS = 10
+
+SHEET_NAMES = {
+    "info": ["填报信息", "基本信息", "info"],
+    "indicators": ["指标完成情况", "指标", "目标任务", "indicators"],
+    "tasks": ["任务进展", "重点任务", "重点工作", "tasks"],
+}
+
+INDICATOR_COLUMNS = {
+    "code": ["指标编号", "编号", "code", "指标代码"],
+    "name": ["指标名称", "主要指标", "indicator", "指标"],
+    "year": ["年度", "year", "年份", "报告年度"],
+    "value": ["完成值", "实际值", "完成情况", "actual", "value", "实际完成值", "完成数"],
+    "unit": ["计量单位", "单位", "unit"],
+    "target": ["目标值", "target", "年度目标", "目标"],
+    "reporter": ["填报单位", "reportingunit", "reporter"],
+    "note": ["备注", "数据来源", "note", "来源", "说明", "数据来源/备注"],
+}
+TASK_COLUMNS = {
+    "task": ["任务编号", "序号", "task", "编号", "taskid"],
+    "status": ["进展状态", "状态", "status", "完成状态"],
+    "progress": ["完成情况", "进展情况", "progress", "工作进展", "进展"],
+    "reporter": ["填报单位", "reportingunit", "reporter"],
+}
+INFO_KEYS = {
+    "unit": ["填报单位", "unit", "报送单位", "单位名称", "单位"],
+    "year": ["报告年度", "year", "年度", "填报年度"],
+    "period": ["报告期", "period", "报告期间", "填报期间"],
+    "contact": ["填报人", "contact", "联系人"],
+    "phone": ["联系电话", "phone", "电话"],
+    "date": ["填报日期", "date", "报送日期"],
+}
+
+# Rows under the table that are notes, signatures or totals, not data.
+_FOOTER = re.compile(r"^(注|备注|说明|填表|制表|审核|负责人|联系人|单位负责人|合计|总计|小计)")
+_INLINE_KEY = re.compile(r"(填报单位|报送单位|报告年度|报告期|填报日期|填报人|联系电话)\s*[:：]")
+
+
+def _alias_map(columns: dict[str, list[str]]) -> dict[str, str]:
+    return {fold(alias): field for field, aliases in columns.items() for alias in aliases}
+
+
+_IND_ALIASES = _alias_map(INDICATOR_COLUMNS)
+_TASK_ALIASES = _alias_map(TASK_COLUMNS)
+_INFO_ALIASES = _alias_map(INFO_KEYS)
+_SHEET_ROLES = {fold(n): role for role, names in SHEET_NAMES.items() for n in names}
+# Field priority when two headers claim one field (任务编号 beats 序号).
+_PRIORITY = {fold(a): i for cols in (INDICATOR_COLUMNS, TASK_COLUMNS) for aliases in cols.values() for i, a in enumerate(aliases)}
+
+
+def header_key(value: object) -> str:
+    """A header cell's match key: folded, unit bracket and '*'/'(必填)' markers and a year prefix dropped."""
+    key = name_key(cell_text(value)).replace("(必填)", "").replace("必填", "")
+    key = re.sub(r"^\d{4}年?度?", "", key)
+    return key.rstrip(":：")
+
+
+def _match_header(row: list, aliases: dict[str, str]) -> dict[str, int]:
+    found: dict[str, tuple[int, int]] = {}
+    for col, value in enumerate(row):
+        if value in ("", None):
+            continue
+        key = header_key(value)
+        field = aliases.get(key)
+        if field is None:
+            continue
+        rank = _PRIORITY.get(key, 99)
+        if field not in found or rank < found[field][1]:
+            found[field] = (col, rank)
+    return {f: c for f, (c, _) in found.items()}
+
+
+def _find_header(rows: list[list], aliases: dict[str, str], required: list[tuple[str, ...]]):
+    """(row index, field -> column) of the first header row holding every required group, or None.
+
+    `required` is a list of alternatives: ("value",) must be there, ("code", "name") one of them.
+    """
+    best = None
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        columns = _match_header(row, aliases)
+        if all(any(f in columns for f in group) for group in required):
+            return index, columns, None
+        if columns and (best is None or len(columns) > len(best[1])):
+            best = (index, columns, row)
+    return None if best is None else (None, best[1], best[2])
+
+
+IND_REQUIRED = [("value",), ("code", "name")]
+TASK_REQUIRED = [("task",), ("status",)]
+
+
+def read_return(path: str | Path, plan, limits: Limits | None = None) -> Return:
+    """Read one workbook into a tidy Return (never raises for a bad file: findings say why)."""
+    ret = Return(path=str(path))
+    try:
+        book = open_book(path, limits)
+    except Unreadable as exc:
+        ret.findings.append(finding(exc.code, file=path, reason=exc.reason))
+        return ret
+    ret.sheets = book.sheet_names
+    try:
+        _read_sheets(ret, book, plan)
+    except Unreadable as exc:
+        ret.findings.append(finding(exc.code, file=path, reason=exc.reason))
+        return ret
+    ret.readable = True
+    resolve(ret, plan, book)
+    return ret
+
+
+def _read_sheets(ret: Return, book, plan) -> None:
+    roles: dict[str, str] = {}
+    for name in book.sheet_names:
+        role = _SHEET_ROLES.get(fold(name))
+        if role and role not in roles:
+            roles[role] = name
+    loaded: dict[str, list[list]] = {}
+
+    def rows_of(name: str) -> list[list]:
+        if name not in loaded:
+            loaded[name] = book.sheet(name).rows
+        return loaded[name]
+
+    # Sheets not named for their role are recognised by their header row.
+    for role, aliases, required in (
+        ("indicators", _IND_ALIASES, IND_REQUIRED),
+        ("tasks", _TASK_ALIASES, TASK_REQUIRED),
+    ):
+        if role in roles:
+            continue
+        for name in book.sheet_names:
+            if name in roles.values():
+                continue
+            header = _find_header(rows_of(name), aliases, required)
+            if header and header[0] is not None:
+                roles[role] = name
+                break
+
+    if "info" in roles:
+        _read_info(ret, roles["info"], rows_of(roles["info"]))
+    if "indicators" in roles:
+        ret.indicator_sheet = roles["indicators"]
+        _read_indicators(ret, roles["indicators"], rows_of(roles["indicators"]))
+    if "tasks" in roles:
+        ret.task_sheet = roles["tasks"]
+        _read_tasks(ret, roles["tasks"], rows_of(roles["tasks"]))
+    if not ret.indicator_sheet and not ret.task_sheet:
+        ret.findings.append(finding("S101", file=ret.path, sheets=book.sheet_names))
+    if "unit" not in ret.info or "year" not in ret.info:
+        # Single-sheet returns often carry "填报单位：××  报告年度：2023" in a title row.
+        for name in (ret.indicator_sheet, ret.task_sheet):
+            if name:
+                _inline_info(ret, name, rows_of(name))
+
+
+def _read_info(ret: Return, sheet: str, rows: list[list]) -> None:
+    """Key/value rows: a key cell (填报单位, 报告年度…) and its value in the next non-empty cell."""
+    for r, row in enumerate(rows[:200]):
+        for c, value in enumerate(row):
+            if not isinstance(value, str) or not value.strip():
+                continue
+            key, _, rest = clean_text(value).partition(":")
+            field = _INFO_ALIASES.get(header_key(key))
+            if field is None or field in ret.info:
+                continue
+            if rest:
+                ret.info[field] = Cell(rest, sheet, f"{column_letter(c)}{r + 1}")
+                continue
+            for c2 in range(c + 1, len(row)):
+                if row[c2] not in ("", None):
+                    ret.info[field] = Cell(row[c2], sheet, f"{column_letter(c2)}{r + 1}")
+                    break
+            else:
+                ret.info[field] = Cell(None, sheet, f"{column_letter(c + 1)}{r + 1}")
+
+
+def _inline_info(ret: Return, sheet: str, rows: list[list]) -> None:
+    """'填报单位：乐清市人民法院    报告年度：2023年' in a title row above the header."""
+    for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        for c, value in enumerate(row):
+            if not isinstance(value, str) or not _INLINE_KEY.search(value):
+                continue
+            text = unicodedata.normalize("NFKC", value)
+            marks = list(_INLINE_KEY.finditer(text))
+            for i, mark in enumerate(marks):
+                end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+                field = _INFO_ALIASES.get(fold(mark.group(1)))
+                found = text[mark.end():end].strip(" \t\u3000,，;；")
+                if field and found and field not in ret.info:
+                    ret.info[field] = Cell(found, sheet, f"{column_letter(c)}{r + 1}")
+
+
+def _header_or_s102(ret: Return, sheet: str, rows: list[list], aliases, required, columns_zh) -> tuple | None:
+    header = _find_header(rows, aliases, required)
+    if header and header[0] is not None:
+        return header
+    seen_row = header[2] if header else (rows[0] if rows else [])
+    seen = [cell_text(v) for v in seen_row if v not in ("", None)][:12]
+    found = header[1] if header else {}
+    for group in required:
+        if not any(f in found for f in group):
+            ret.findings.append(
+                finding("S102", file=ret.path, sheet=sheet, column=columns_zh[group[0]], seen=seen or ["—"])
+            )
+            break
+    return None
+
+
+_IND_LABELS = {"value": "完成值", "code": "指标编号/指标名称"}
+_TASK_LABELS = {"task": "任务编号", "status": "进展状态"}
+
+
+def _is_footer(first_text: str) -> bool:
+    return bool(_FOOTER.match(first_text))
+
+
+def _read_indicators(ret: Return, sheet: str, rows: list[list]) -> None:
+    header = _header_or_s102(ret, sheet, rows, _IND_ALIASES, IND_REQUIRED, _IND_LABELS)
+    if header is None:
+        return
+    top, columns, _ = header
+    cols = {f: column_letter(c) for f, c in columns.items()}
+    get = columns.get
+    code_c, name_c, year_c, value_c = get("code"), get("name"), get("year"), get("value")
+    unit_c, target_c, rep_c, note_c = get("unit"), get("target"), get("reporter"), get("note")
+    out = ret.indicators
+    for r in range(top + 1, len(rows)):
+        row = rows[r]
+        width = len(row)
+
+        def at(c, row=row, width=width):
+            return row[c] if c is not None and c < width else None
+
+        code, name, value = cell_text(at(code_c)), cell_text(at(name_c)), at(value_c)
+        if not code and not name:
+            continue  # blank or spacer row
+        label = name or code
+        if _is_footer(label) and value in ("", None):
+            continue
+        out.append(IndicatorRow(
+            sheet, r + 1, cols, code, name, at(year_c), None if value == "" else value,
+            cell_text(at(unit_c)), at(target_c), cell_text(at(rep_c)), cell_text(at(note_c)),
+        ))
+
+
+def _read_tasks(ret: Return, sheet: str, rows: list[list]) -> None:
+    header = _header_or_s102(ret, sheet, rows, _TASK_ALIASES, TASK_REQUIRED, _TASK_LABELS)
+    if header is None:
+        return
+    top, columns, _ = header
+    cols = {f: column_letter(c) for f, c in columns.items()}
+    task_c, status_c, prog_c, rep_c = columns.get("task"), columns.get("status"), columns.get("progress"), columns.get("reporter")
+    for r in range(top + 1, len(rows)):
+        row = rows[r]
+        width = len(row)
+
+        def at(c, row=row, width=width):
+            return cell_text(row[c]) if c is not None and c < width else ""
+
+        task = at(task_c)
+        if not task or _is_footer(task):
+            continue
+        ret.tasks.append(TaskRow(sheet, r + 1, cols, task, at(status_c), at(prog_c), at(rep_c)))
+
+
+# --- resolution against the plan --------------------------------------------------------------------
+
+
+def indicator_index(plan) -> dict[str, str]:
+    """Name key -> indicator id, for canonical names and aliases."""
+    cached = getattr(plan, "_indicator_index", None)
+    if cached is None:
+        cached = {}
+        for ind in plan.indicators:
+            for spelling in [ind.name, *ind.aliases]:
+                cached[name_key(spelling)] = ind.id
+        plan._indicator_index = cached
+    return cached
+
+
+_CODE = re.compile(r"^([a-z]?)0*(\d{1,3})$")
+
+
+def indicator_by_code(plan, code: str) -> str | None:
+    """'I01', 'i1', '1', '01' -> 'I01' when the plan has it."""
+    match = _CODE.match(fold(code).replace(".0", ""))
+    if not match:
+        return None
+    letter, number = match.groups()
+    for ind in plan.indicators:
+        id_letter, id_number = ind.id[0].lower(), int(ind.id[1:])
+        if (not letter or letter == id_letter) and int(number) == id_number:
+            return ind.id
+    return None
+
+
+def task_by_code(plan, text: str) -> str | None:
+    match = _CODE.match(fold(text).replace(".0", ""))
+    if not match:
+        return None
+    letter, number = match.groups()
+    for task in plan.tasks:
+        if (not letter or letter == task.id[0].lower()) and int(number) == int(task.id[1:]):
+            return task.id
+    return None
+
+
+def resolve(ret: Return, plan, book=None) -> None:
+    """Fill the resolved fields of every row: indicator, unit, year, parsed value, task, status."""
+    info = ret.info
+    if "unit" in info and info["unit"].text:
+        ret.unit = plan.resolver.resolve(info["unit"].text)
+    if "year" in info:
+        ret.year = parse_year(info["year"].value)
+    if "period" in info and info["period"].text:
+        period = parse_period(info["period"].value)
+        if period is None:
+            c = info["period"]
+            ret.findings.append(finding("S105", file=ret.path, sheet=c.sheet, cell=c.cell, value=c.text))
+        ret.period = period or Period.FY
+    index = indicator_index(plan)
+    by_id = plan.indicator_by_id
+    resolver = plan.resolver
+    unit_cache: dict[str, object] = {}
+    code_cache: dict[str, str | None] = {}
+    empty_cells: list = []
+    for row in ret.indicators:
+        if row.code:
+            if row.code not in code_cache:
+                code_cache[row.code] = indicator_by_code(plan, row.code) or index.get(name_key(row.code))
+            row.code_id = code_cache[row.code]
+        if row.name:
+            row.name_id = index.get(name_key(row.name))
+        # The code is the stable identifier; a name that is not recognised does not overrule it.
+        # When both are recognised they must agree (else V302 and no indicator).
+        if row.code_id and row.name_id and row.code_id != row.name_id:
+            row.indicator = None
+        else:
+            row.indicator = row.code_id or row.name_id
+        if row.reporter_raw:
+            if row.reporter_raw not in unit_cache:
+                unit_cache[row.reporter_raw] = resolver.resolve(row.reporter_raw)
+            row.unit = unit_cache[row.reporter_raw]
+        else:
+            row.unit = ret.unit
+        row.year = parse_year(row.year_raw) if row.year_raw not in (None, "") else ret.year
+        ind = by_id.get(row.indicator) if row.indicator else None
+        if ind is not None:
+            row.parsed = parse_value(row.value_raw, ind.unit, tuple(ind.unit_aliases), row.unit_raw)
+        if row.value_raw is None:
+            empty_cells.append(row)
+    if empty_cells and book is not None and ret.indicator_sheet:
+        formulas = book.empty_formula_cells(ret.indicator_sheet)
+        if formulas:
+            for row in empty_cells:
+                if row.cell("value") in formulas:
+                    row.formula_without_value = True
+    for row in ret.tasks:
+        row.task = task_by_code(plan, row.task_raw)
+        row.status = parse_status(row.status_raw) if row.status_raw else None
+        if row.reporter_raw:
+            if row.reporter_raw not in unit_cache:
+                unit_cache[row.reporter_raw] = resolver.resolve(row.reporter_raw)
+            row.unit = unit_cache[row.reporter_raw]
+        else:
+            row.unit = ret.unit

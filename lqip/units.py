@@ -1,0 +1,96 @@
+"""Unit-name resolution: the one function every command uses to read a 责任单位 / 填报单位.
+
+Matching ignores white space, width and quotes, and the plan's region prefixes (乐清市, 乐清):
+"乐清市人民法院", "乐清市法院" and "市法院" are one unit. A single township (柳市镇) matches a
+collective unit's `members` pattern and speaks for that collective (各乡镇（街道）…).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from lqip.text import fold
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A reporting unit: its display name and the plan units whose duties it carries."""
+
+    name: str
+    units: tuple[str, ...]  # canonical plan units (the unit itself, or the collectives it belongs to)
+
+    @property
+    def is_member(self) -> bool:
+        """True for a township standing for a collective unit."""
+        return self.units != (self.name,)
+
+
+class UnitResolver:
+    def __init__(self, plan):
+        prefixes = sorted((fold(p) for p in plan.meta.unit_prefixes), key=len, reverse=True)
+        self._prefixes = prefixes
+        self._index: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        exact: dict[str, str] = {}
+        for unit in plan.units:
+            for spelling in [unit.name, *unit.aliases]:
+                exact[fold(spelling)] = unit.name
+                for key in self._variants(spelling):
+                    other = self._index.get(key)
+                    if other is not None and other != unit.name:
+                        ambiguous.add(key)
+                    self._index[key] = unit.name
+        for key in ambiguous:
+            del self._index[key]
+        self._index.update(exact)  # a full spelling always wins over a prefix-stripped variant
+        self._collectives = [
+            (re.compile(u.members), u.name) for u in plan.units if u.collective and u.members
+        ]
+        self._choices = {fold(s): u.name for u in plan.units for s in [u.name, *u.aliases]}
+
+    def _variants(self, text: str) -> list[str]:
+        key = fold(text)
+        out = [key]
+        for prefix in self._prefixes:
+            if key.startswith(prefix) and len(key) > len(prefix):
+                out.append(key[len(prefix):])
+        return out
+
+    def resolve(self, text: object) -> Resolved | None:
+        """The unit a name means, or None when it is unknown (see `suggest`)."""
+        if text is None:
+            return None
+        raw = str(text).strip().replace("*", "")
+        if not raw:
+            return None
+        for key in self._variants(raw):
+            name = self._index.get(key)
+            if name is not None:
+                return Resolved(name, (name,))
+        members = tuple(name for pattern, name in self._collectives if pattern.search(fold(raw)))
+        if members:
+            display = fold(raw)
+            for prefix in self._prefixes:
+                if display.startswith(prefix) and len(display) > len(prefix):
+                    display = display[len(prefix):]
+                    break
+            return Resolved(display, members)
+        return None
+
+    def suggest(self, text: object, n: int = 3) -> list[str]:
+        """The closest known unit names, for a 'did you mean' hint."""
+        key = fold(str(text or ""))
+        found: list[str] = []
+        for variant in self._variants(key) or [key]:
+            for match in difflib.get_close_matches(variant, list(self._choices), n=n * 2, cutoff=0.4):
+                name = self._choices[match]
+                if name not in found:
+                    found.append(name)
+        return found[:n]
+
+
+def resolve_unit(plan, text: object) -> Resolved | None:
+    """Resolve a unit name against a plan (aliases, width, white space, region prefix, townships)."""
+    return plan.resolver.resolve(text)
