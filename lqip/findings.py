@@ -18,7 +18,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741 - a table reads better
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +67,11 @@ CATALOGUE: dict[str, Code] = dict([
     _c("V303", E, "“{value}”不是数字", "'{value}' is not a number",
        "请填写阿拉伯数字，如 300、1,000、8.5", "write a number such as 300, 1,000 or 8.5"),
     _c("V304", E, "数值为负：{value}", "negative value: {value}"),
-    _c("V305", E, "{indicator} 以“{unit}”计，应为整数，实为 {value}",
-       "{indicator} is counted in {unit}: expected a whole number, got {value}"),
-    _c("V306", E, "计量单位“{written}”与指标 {indicator} 的单位“{unit}”不符",
-       "unit '{written}' is incompatible with {indicator}'s unit '{unit}'"),
-    _c("V307", I, "已将 {value} 换算为 {converted} {unit}", "converted {value} to {converted} {unit}"),
+    _c("V305", E, "{indicator} 以“{measure}”计，应为整数，实为 {value}",
+       "{indicator} is counted in {measure}: expected a whole number, got {value}"),
+    _c("V306", E, "计量单位“{written}”与指标 {indicator} 的单位“{measure}”不符",
+       "unit '{written}' is incompatible with {indicator}'s unit '{measure}'"),
+    _c("V307", I, "已将 {value} 换算为 {converted} {measure}", "converted {value} to {converted} {measure}"),
     _c("V308", E, "年度 {value} 不在方案期 {first}–{last} 内", "year {value} is outside the plan period {first}–{last}"),
     _c("V309", E, "{unit} 的 {indicator} {year} 年数据重复填报（另见 {other}）",
        "{unit} reports {indicator} for {year} twice (also {other})"),
@@ -131,6 +131,7 @@ class Finding:
         entry = CATALOGUE[self.code]
         template = entry.zh if lang == "zh" else entry.en
         args = dict(self.args)
+        args.setdefault("unit", self.unit or "—")
         if "why" in args:  # V313: the reason is itself a phrase in the report's language
             words = WORDS["zh" if lang == "zh" else "en"]
             args["reason"] = _format(words[args["why"]], args)
@@ -139,7 +140,7 @@ class Finding:
     def hint(self, lang: str = "en") -> str:
         entry = CATALOGUE[self.code]
         template = entry.hint_zh if lang == "zh" else entry.hint_en
-        return _format(template, dict(self.args)) if template else ""
+        return _format(template, {"unit": self.unit, **dict(self.args)}) if template else ""
 
     def location(self) -> str:
         """'sheet!cell', 'sheet' or ''."""

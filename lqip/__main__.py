@@ -1,0 +1,3 @@
+from lqip.cli import main
+
+main()

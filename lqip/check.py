@@ -1,0 +1,70 @@
+"""`lqip check` as a library: read returns, run the checks, score them, return one Report.
+
+    >>> from lqip.check import check_paths
+    >>> report = check_paths(["samples/"])
+    >>> report.to_dict("en")["summary"]
+
+The CLI prints exactly this report; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from pathlib import Path
+
+from lqip.checks import run_checks
+from lqip.findings import finding
+from lqip.paths import expand
+from lqip.plan import Plan, load_plan
+from lqip.reader import read_return
+from lqip.report import FileReport, Report
+from lqip.scoring import score_return
+from lqip.workbook import Limits
+
+
+def check_return(ret, plan: Plan) -> FileReport:
+    """Checks and scores of a return already read."""
+    findings = list(ret.findings)
+    scores = []
+    if ret.readable:
+        findings.extend(run_checks(ret, plan))
+        scores = score_return(ret, plan)
+    return FileReport(
+        path=ret.path,
+        unit=ret.unit.name if ret.unit else None,
+        year=ret.year,
+        period=ret.period,
+        findings=findings,
+        scores=scores,
+        ret=ret,
+    )
+
+
+def check_file(path: str | os.PathLike, plan: Plan | None = None, limits: Limits | None = None,
+               debug: bool = False) -> FileReport:
+    """Read and check one file. Never raises for a bad file: an unexpected failure is an F003."""
+    plan = plan or load_plan()
+    try:
+        ret = read_return(path, plan, limits)
+        return check_return(ret, plan)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the promise: a finding, never a traceback
+        if debug:
+            traceback.print_exc()
+        reason = f"unexpected {type(exc).__name__}: {str(exc)[:160]}"
+        return FileReport(path=str(path), unit=None, year=None, findings=[finding("F003", file=path, reason=reason)])
+
+
+def check_paths(paths: list[str | os.PathLike], plan: Plan | None = None, limits: Limits | None = None,
+                debug: bool = False, jobs: int | None = None, progress=None) -> Report:
+    """Check every file the paths mean (directories recursively); one Report, files in order."""
+    from lqip.batch import map_files
+
+    plan = plan or load_plan()
+    files = expand(paths)
+    reports = map_files(check_file, files, plan, limits, debug=debug, jobs=jobs, progress=progress)
+    missing = [FileReport(path=str(p), unit=None, year=None, findings=[finding("F001", file=p, reason="no such file")])
+               for p in paths if not Path(p).exists() and not files]
+    return Report(files=reports or missing)

@@ -1,0 +1,342 @@
+"""The `lqip` command line: one thin function per command; the library does the work.
+
+Heavy modules (pandas, openpyxl, the reader) are imported inside the commands that need them, so
+`lqip --help` and `lqip targets` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lqip import exitcodes
+from lqip.findings import default_lang
+from lqip.plan import ConfigError, Plan, load_plan
+
+app = typer.Typer(
+    name="lqip",
+    help="乐清市知识产权强县建设试点：填报表检查、汇总与模板 / Checks, consolidates and templates the returns of an IP-strong county work plan.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Validate a plan config / 校验方案配置", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config directory with targets.yaml and responsibilities.yaml "
+                 "(default: $LQIP_CONFIG, else the plan shipped with lqip)", show_default=False),
+]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="zh | en (default: from the locale)", show_default=False)]
+
+
+def _plan(config: Path | None) -> Plan:
+    try:
+        return load_plan(config)
+    except ConfigError as exc:
+        err = _err_console()
+        err.print("[bold red]配置错误 / config error[/]")
+        for line in exc.problems:
+            err.print(f"  {line}", markup=False, highlight=False)
+        raise typer.Exit(exitcodes.USAGE) from None
+
+
+def _err_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _lang(lang: str | None) -> str:
+    if lang is None:
+        return default_lang()
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter("use zh or en", param_hint="--lang")
+    return lang
+
+
+def _json_out(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _format_choice(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"choose from {', '.join(allowed)}", param_hint="--format")
+    return value
+
+
+def _resolve_unit(plan: Plan, unit: str) -> str:
+    """A canonical unit name for --unit, or exit 2 with the closest names."""
+    resolved = plan.resolver.resolve(unit)
+    if resolved is None:
+        hints = "、".join(plan.resolver.suggest(unit)) or "—"
+        _err_console().print(f"[red]未知单位 / unknown unit[/] {unit!r}; 您是否指 / did you mean: {hints}")
+        raise typer.Exit(exitcodes.USAGE)
+    return resolved.units[0] if resolved.is_member and len(resolved.units) == 1 else resolved.name
+
+
+# --- plan commands ---------------------------------------------------------------------------------
+
+
+@app.command()
+def targets(
+    year: Annotated[int | None, typer.Option("--year", "-y", help="Only this year's target column")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
+    lang: LangOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The targets table: indicator, unit, kind, yearly targets, total, lead units / 目标任务表."""
+    from lqip import plan_views
+
+    plan = _plan(config)
+    _format_choice(format, ("text", "json"))
+    if year is not None and year not in plan.plan_years:
+        raise typer.BadParameter(f"{year} is outside the plan period {plan.first_year}–{plan.meta.end_year}",
+                                 param_hint="--year")
+    if format == "json":
+        _json_out(plan_views.targets_records(plan, year))
+    else:
+        plan_views.print_targets(plan, year, _lang(lang))
+
+
+@app.command()
+def tasks(
+    unit: Annotated[str | None, typer.Option("--unit", "-u", help="Only this unit's tasks (any alias)")] = None,
+    lead_only: Annotated[bool, typer.Option("--lead-only", help="Only tasks the unit leads")] = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
+    lang: LangOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Tasks by project and key work, with lead and co-units / 重点任务责任分解."""
+    from lqip import plan_views
+
+    plan = _plan(config)
+    _format_choice(format, ("text", "json"))
+    if lead_only and unit is None:
+        raise typer.BadParameter("--lead-only needs --unit", param_hint="--lead-only")
+    resolved = plan.resolver.resolve(unit) if unit else None
+    if unit and resolved is None:
+        _resolve_unit(plan, unit)
+    records = plan_views.task_records(plan, resolved, lead_only)
+    if format == "json":
+        _json_out(records)
+    else:
+        plan_views.print_tasks(plan, records, resolved, _lang(lang))
+
+
+@app.command()
+def units(
+    format: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
+    lang: LangOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The responsible units, their aliases and what each leads and co-owns / 责任单位."""
+    from lqip import plan_views
+
+    plan = _plan(config)
+    _format_choice(format, ("text", "json"))
+    records = plan_views.unit_records(plan)
+    if format == "json":
+        _json_out(records)
+    else:
+        plan_views.print_units(records, _lang(lang))
+
+
+@config_app.command("check")
+def config_check(
+    config: ConfigOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text | json")] = "text",
+    lang: LangOpt = None,
+) -> None:
+    """Validate a config and print its consistency report (exit 2 when invalid) / 校验配置."""
+    from lqip import plan_views
+
+    _format_choice(format, ("text", "json"))
+    try:
+        plan = load_plan(config)
+    except ConfigError as exc:
+        if format == "json":
+            _json_out({"valid": False, "problems": exc.problems})
+        else:
+            _err_console().print("[bold red]✘ 配置无效 / invalid config[/]")
+            for line in exc.problems:
+                _err_console().print(f"  {line}", markup=False, highlight=False)
+        raise typer.Exit(exitcodes.USAGE) from None
+    report = plan_views.config_report(plan)
+    if format == "json":
+        _json_out(report)
+    else:
+        plan_views.print_config_report(report, _lang(lang))
+
+
+# --- check ---------------------------------------------------------------------------------------------
+
+
+LIMIT_HELP = "Safety limit (see README, Safety limits)"
+
+
+@app.command()
+def check(
+    paths: Annotated[list[str] | None, typer.Argument(help="Workbooks or directories; '-' reads paths from stdin")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text | json | lines | github | junit")] = "text",
+    lang: LangOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1)")] = False,
+    fail_on_target: Annotated[bool, typer.Option("--fail-on-target", help="A failed or behind target exits 1")] = False,
+    changed_since: Annotated[str | None, typer.Option("--changed-since", help="Only workbooks changed since this git ref")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel readers (default: all cores)")] = None,
+    max_file_mb: Annotated[float | None, typer.Option("--max-file-mb", help=LIMIT_HELP)] = None,
+    max_unzipped_mb: Annotated[float | None, typer.Option("--max-unzipped-mb", help=LIMIT_HELP)] = None,
+    max_rows: Annotated[int | None, typer.Option("--max-rows", help=LIMIT_HELP)] = None,
+    max_cells: Annotated[int | None, typer.Option("--max-cells", help=LIMIT_HELP)] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected failures")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Check returns cell by cell and score them against the targets / 检查填报表.
+
+    Exit 0: no errors; 1: errors (or warnings with --strict, failed targets with --fail-on-target); 2: usage or config.
+    """
+    from lqip.check import check_paths
+    from lqip.renderers import Format, renderer
+
+    plan = _plan(config)
+    fmt = Format(_format_choice(format, tuple(f.value for f in Format)))
+    language = _lang(lang)
+    selected = _select_paths(paths or [], changed_since)
+    if not selected and not changed_since:
+        raise typer.BadParameter("give at least one workbook or directory", param_hint="PATHS")
+    limits = _limits(max_file_mb, max_unzipped_mb, max_rows, max_cells)
+    with _progress(fmt is Format.TEXT, len(selected)) as advance:
+        report = check_paths(selected, plan, limits, debug=debug, jobs=jobs, progress=advance)
+    render = renderer(fmt)
+    if fmt is Format.TEXT:
+        render(report, language, sys.stdout, plan=plan)
+    else:
+        render(report, language, sys.stdout)
+    raise typer.Exit(report.exit_code(strict, fail_on_target))
+
+
+def _limits(max_file_mb, max_unzipped_mb, max_rows, max_cells):
+    from dataclasses import replace
+
+    from lqip.workbook import Limits
+
+    limits = Limits()
+    changes = {}
+    if max_file_mb is not None:
+        changes["max_file_bytes"] = int(max_file_mb * 1024 * 1024)
+    if max_unzipped_mb is not None:
+        changes["max_unzipped_bytes"] = int(max_unzipped_mb * 1024 * 1024)
+    if max_rows is not None:
+        changes["max_rows"] = max_rows
+    if max_cells is not None:
+        changes["max_cells"] = max_cells
+    return replace(limits, **changes) if changes else limits
+
+
+def _select_paths(paths: list[str], changed_since: str | None) -> list[str]:
+    from lqip.paths import changed_files, stdin_paths
+
+    selected: list[str] = []
+    for p in paths:
+        selected.extend(stdin_paths(sys.stdin) if p == "-" else [p])
+    if changed_since:
+        try:
+            changed = changed_files(changed_since, selected or ["."])
+        except RuntimeError as exc:
+            _err_console().print(f"[red]--changed-since:[/] {exc}")
+            raise typer.Exit(exitcodes.USAGE) from None
+        return changed
+    return selected
+
+
+class _progress:
+    """A rich progress bar on a terminal when reading more than a few files; else nothing."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled = enabled and total > 3 and sys.stderr.isatty()
+        self.total = total
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True, console=_err_console())
+        self._bar.__enter__()
+        task = self._bar.add_task("读取 / reading", total=self.total)
+        return lambda n=1: self._bar.advance(task, n)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self._bar.__exit__(*exc)
+        return False
+
+
+# --- template ------------------------------------------------------------------------------------------
+
+
+@app.command()
+def template(
+    unit: Annotated[str | None, typer.Option("--unit", "-u", help="The unit (any alias)")] = None,
+    year: Annotated[int, typer.Option("--year", "-y", help="Reporting year")] = ...,
+    period: Annotated[str, typer.Option("--period", "-p", help="全年 | 一季度 | 上半年 | 前三季度 (FY, Q1, H1, Q3)")] = "全年",
+    all_units: Annotated[bool, typer.Option("--all", help="One workbook per unit into -o DIR")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (or directory with --all)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Write the workbook a unit fills in / 生成填报模板."""
+    from lqip.model import parse_period
+    from lqip.outputs import OutputExists
+    from lqip.template import write_all, write_template
+
+    plan = _plan(config)
+    if year not in plan.plan_years:
+        raise typer.BadParameter(f"{year} is outside the plan period {plan.first_year}–{plan.meta.end_year}",
+                                 param_hint="--year")
+    which = parse_period(period)
+    if which is None:
+        raise typer.BadParameter("use 全年, 一季度, 上半年 or 前三季度 (FY, Q1, H1, Q3)", param_hint="--period")
+    try:
+        if all_units:
+            if unit:
+                raise typer.BadParameter("--all and --unit exclude each other", param_hint="--all")
+            written = write_all(plan, year, which, output or Path(f"templates_{year}"), force=force)
+        else:
+            if not unit:
+                raise typer.BadParameter("give --unit U (or --all)", param_hint="--unit")
+            name = _resolve_unit(plan, unit)
+            target = output or Path(f"{year}_{name}_填报表.xlsx")
+            written = [write_template(plan, name, year, which, target, force=force)]
+    except OutputExists as exc:
+        _err_console().print(f"[red]{exc}[/]")
+        raise typer.Exit(exitcodes.USAGE) from None
+    for path in written:
+        print(path)
+
+
+def main() -> None:
+    """Entry point: typer's usage errors exit 2; anything else unexpected still never shows a traceback
+    unless --debug is given."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001
+        if "--debug" in sys.argv:
+            raise
+        _err_console().print(f"[red]lqip: unexpected error[/] {type(exc).__name__}: {exc} (run with --debug for details)")
+        sys.exit(exitcodes.USAGE)
+
+
+if __name__ == "__main__":
+    main()
