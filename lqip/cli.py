@@ -50,7 +50,7 @@ def _plan(config: Path | None) -> Plan:
 def _err_console():
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _lang(lang: str | None) -> str:

@@ -149,7 +149,7 @@ class Finding:
         return self.sheet or self.cell
 
 
-def finding(code: str, file: str = "", sheet: str = "", cell: str = "", unit: str = "", **args) -> Finding:
+def finding(code: str, /, file: str = "", sheet: str = "", cell: str = "", unit: str = "", **args) -> Finding:
     """Build a finding; `args` fill the message template of `code`."""
     if code not in CATALOGUE:
         raise KeyError(f"unknown finding code {code}")

@@ -17,6 +17,12 @@ from functools import lru_cache
 
 MULTIPLIERS = {"万": 1e4, "亿": 1e8}
 # Cells people use for "nothing to report": read as empty, not as a bad number.
+# Words of measure a figure may carry; a tail that is none of these (nor the indicator's own unit)
+# is prose ("300左右"), not a unit.
+MEASURE_WORDS = frozenset({
+    "件", "个", "家", "项", "人次", "人", "次", "名", "元", "户", "所", "座", "台", "套", "场", "期", "笔", "宗",
+    "起", "批", "家次", "个次", "件次", "万人", "件/万人", "%",
+})
 EMPTY_MARKS = frozenset({"", "-", "--", "—", "——", "–", "/", "无", "暂无", "空", "n/a", "na", "null", "none"})
 
 _NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?(.*)$")
@@ -124,7 +130,7 @@ def _apply_unit(number: float, tail: str, unit: str, aliases: tuple[str, ...], c
         converted = mult != 1 and target_mult != 1 and mult != target_mult
         return Parsed(_tidy(value), None, written, converted)
     if base not in bases:
-        return Parsed(None, Problem.UNIT, written)
+        return Parsed(None, Problem.UNIT if base in MEASURE_WORDS else Problem.NOT_NUMBER, written)
     value = number * mult / bases[base]
     converted = target_mult != 1 and mult != bases[base]
     return Parsed(_tidy(value), None, written, converted)
