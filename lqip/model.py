@@ -110,15 +110,12 @@ class IndicatorRow:
     unit: Resolved | None = None
     year: int | None = None
     parsed: Parsed | None = None
+    value: float | None = None  # parsed.value, kept as a field: checks read it often
     formula_without_value: bool = False
 
     def cell(self, field_name: str) -> str:
         col = self.cols.get(field_name)
         return f"{col}{self.row}" if col else ""
-
-    @property
-    def value(self) -> float | None:
-        return self.parsed.value if self.parsed else None
 
 
 @dataclass(slots=True)

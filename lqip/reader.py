@@ -240,26 +240,40 @@ def _read_indicators(ret: Return, sheet: str, rows: list[list]) -> None:
         return
     top, columns, _ = header
     cols = {f: column_letter(c) for f, c in columns.items()}
-    get = columns.get
-    code_c, name_c, year_c, value_c = get("code"), get("name"), get("year"), get("value")
-    unit_c, target_c, rep_c, note_c = get("unit"), get("target"), get("reporter"), get("note")
+    width = len(rows[top])  # calamine's rows are rectangular
+    pick = {f: (c if c < width else None) for f, c in columns.items()}
+    code_c, name_c, year_c, value_c = pick.get("code"), pick.get("name"), pick.get("year"), pick.get("value")
+    unit_c, target_c, rep_c, note_c = pick.get("unit"), pick.get("target"), pick.get("reporter"), pick.get("note")
+    texts: dict = {}  # cell value -> display text; a big sheet repeats few distinct values
+
+    def text(value):
+        if value is None or value == "":
+            return ""
+        found = texts.get(value)
+        if found is None:
+            found = texts[value] = cell_text(value)
+        return found
+
     out = ret.indicators
     for r in range(top + 1, len(rows)):
         row = rows[r]
-        width = len(row)
-
-        def at(c, row=row, width=width):
-            return row[c] if c is not None and c < width else None
-
-        code, name, value = cell_text(at(code_c)), cell_text(at(name_c)), at(value_c)
+        code = text(row[code_c]) if code_c is not None else ""
+        name = text(row[name_c]) if name_c is not None else ""
         if not code and not name:
             continue  # blank or spacer row
-        label = name or code
-        if _is_footer(label) and value in ("", None):
+        value = row[value_c]
+        if value == "":
+            value = None
+        if _is_footer(name or code) and value is None:
             continue
         out.append(IndicatorRow(
-            sheet, r + 1, cols, code, name, at(year_c), None if value == "" else value,
-            cell_text(at(unit_c)), at(target_c), cell_text(at(rep_c)), cell_text(at(note_c)),
+            sheet, r + 1, cols, code, name,
+            row[year_c] if year_c is not None else None,
+            value,
+            text(row[unit_c]) if unit_c is not None else "",
+            row[target_c] if target_c is not None else None,
+            text(row[rep_c]) if rep_c is not None else "",
+            text(row[note_c]) if note_c is not None else "",
         ))
 
 
@@ -343,6 +357,7 @@ def resolve(ret: Return, plan, book=None) -> None:
     resolver = plan.resolver
     unit_cache: dict[str, object] = {}
     code_cache: dict[str, str | None] = {}
+    year_cache: dict = {}
     empty_cells: list = []
     for row in ret.indicators:
         if row.code:
@@ -363,10 +378,18 @@ def resolve(ret: Return, plan, book=None) -> None:
             row.unit = unit_cache[row.reporter_raw]
         else:
             row.unit = ret.unit
-        row.year = parse_year(row.year_raw) if row.year_raw not in (None, "") else ret.year
+        raw_year = row.year_raw
+        if raw_year is None or raw_year == "":
+            row.year = ret.year
+        else:
+            year = year_cache.get(raw_year, 0)
+            if year == 0:
+                year = year_cache[raw_year] = parse_year(raw_year)
+            row.year = year
         ind = by_id.get(row.indicator) if row.indicator else None
         if ind is not None:
             row.parsed = parse_value(row.value_raw, ind.unit, tuple(ind.unit_aliases), row.unit_raw)
+            row.value = row.parsed.value
         if row.value_raw is None:
             empty_cells.append(row)
     if empty_cells and book is not None and ret.indicator_sheet:

@@ -91,7 +91,10 @@ def parse_value(raw: object, unit: str, aliases: tuple[str, ...] = (), column_un
             return Parsed(None, Problem.NOT_NUMBER)
         if not column_unit:
             return Parsed(float(raw))
-        return _apply_unit(float(raw), "", unit, aliases, column_unit)
+        scale = _apply_unit(1.0, "", unit, aliases, column_unit)  # cached per unit triple
+        if scale.value is None:
+            return scale
+        return Parsed(_tidy(float(raw) * scale.value), None, scale.written, scale.converted)
     if isinstance(raw, (_dt.date, _dt.time, _dt.timedelta)):
         return Parsed(None, Problem.NOT_NUMBER)
     return _parse_text(str(raw), unit, aliases, column_unit)
@@ -115,6 +118,7 @@ def _parse_text(raw: str, unit: str, aliases: tuple[str, ...], column_unit: str)
     return _apply_unit(number, tail, unit, aliases, column_unit)
 
 
+@lru_cache(maxsize=4096)
 def _apply_unit(number: float, tail: str, unit: str, aliases: tuple[str, ...], column_unit: str) -> Parsed:
     target_mult, bases = _unit_table(unit, aliases)
     mult, base = split_unit(tail)

@@ -37,6 +37,9 @@ def _file_header(console, file, w, lang) -> None:
     console.print("  " + "  ·  ".join(parts), style="dim")
 
 
+MAX_ROWS_PER_SHEET = 200  # a person reads the first ones; `--format lines` lists every issue
+
+
 def _issues(console, file, w, lang) -> None:
     if not file.findings:
         console.print(f"  [green]✓ {w['no_issues']}[/]")
@@ -52,7 +55,7 @@ def _issues(console, file, w, lang) -> None:
         table.add_column(w["cell"], no_wrap=True, style="bold")
         table.add_column(w["code"], no_wrap=True)
         table.add_column(w["message"], overflow="fold")
-        for f in items:
+        for f in items[:MAX_ROWS_PER_SHEET]:
             message = Text(f.message(lang))
             hint = f.hint(lang)
             if hint:
@@ -60,6 +63,9 @@ def _issues(console, file, w, lang) -> None:
             sev = f.severity.value
             table.add_row(Text(w[sev], style=SEVERITY_STYLE[sev]), f.cell or "—", f.code, message)
         console.print(table)
+        if len(items) > MAX_ROWS_PER_SHEET:
+            more = len(items) - MAX_ROWS_PER_SHEET
+            console.print(f"  … {more} more / 另有 {more} 条 (--format lines)", style="dim")
         console.print()
 
 
