@@ -7,6 +7,7 @@ Every figure keeps its provenance (sheet, A1 cell) so each finding can point at 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -37,19 +38,27 @@ class Period(StrEnum):
 
 
 _PERIODS = {
-    **dict.fromkeys(["全年", "年度", "全年度", "fy", "year", "annual", "全年累计", "1-12月", "1～12月"], Period.FY),
-    **dict.fromkeys(["一季度", "第一季度", "q1", "1-3月", "1～3月"], Period.Q1),
-    **dict.fromkeys(["上半年", "二季度", "第二季度", "h1", "q2", "1-6月", "1～6月", "半年"], Period.H1),
-    **dict.fromkeys(["前三季度", "三季度", "第三季度", "q3", "1-9月", "1～9月"], Period.Q3),
+    **dict.fromkeys(["全年", "年度", "全年度", "fy", "year", "annual", "全年累计", "1-12月", "1~12月"], Period.FY),
+    **dict.fromkeys(["一季度", "第一季度", "q1", "1-3月", "1~3月"], Period.Q1),
+    **dict.fromkeys(["上半年", "二季度", "第二季度", "h1", "q2", "1-6月", "1~6月", "半年"], Period.H1),
+    **dict.fromkeys(["前三季度", "三季度", "第三季度", "q3", "1-9月", "1~9月"], Period.Q3),
 }
+_LEADING_YEAR = re.compile(r"^\d{4}年?度?")
+_BRACKETS = re.compile(r"[(（][^()（）]*[)）]")
 
 
 def parse_period(raw: object) -> Period | None:
-    """报告期 text -> Period; None when it cannot be read (empty means full year)."""
-    text = fold(str(raw or ""))
+    """报告期 text -> Period ('2023年上半年', '上半年（1-6月）' too); empty means the full year; None
+    when it cannot be read."""
+    text = fold(str(raw or "")).replace("～", "~").replace("—", "-").replace("至", "-")
     if not text:
         return Period.FY
-    return _PERIODS.get(text)
+    for candidate in (text, _LEADING_YEAR.sub("", text), _BRACKETS.sub("", _LEADING_YEAR.sub("", text))):
+        if not candidate:
+            return Period.FY  # "2023年度"
+        if candidate in _PERIODS:
+            return _PERIODS[candidate]
+    return None
 
 
 class TaskStatus(StrEnum):
@@ -72,7 +81,12 @@ _STATUSES = {
 
 
 def parse_status(raw: object) -> TaskStatus | None:
-    return _STATUSES.get(fold(str(raw or "")).replace("-", ""))
+    """进展状态 -> TaskStatus; a remark in brackets is ignored ('推进中（完成70%）')."""
+    text = fold(str(raw or "")).replace("-", "").rstrip("。.")
+    found = _STATUSES.get(text)
+    if found is None:
+        found = _STATUSES.get(_BRACKETS.sub("", text))
+    return found
 
 
 @dataclass(slots=True)

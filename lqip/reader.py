@@ -28,12 +28,13 @@ SHEET_NAMES = {
 
 INDICATOR_COLUMNS = {
     "code": ["指标编号", "编号", "code", "指标代码"],
-    "name": ["指标名称", "主要指标", "indicator", "指标"],
+    "name": ["指标名称", "主要指标", "indicator", "指标", "指标项", "考核指标", "指标内容"],
     "year": ["年度", "year", "年份", "报告年度"],
-    "value": ["完成值", "实际值", "完成情况", "actual", "value", "实际完成值", "完成数"],
+    "value": ["完成值", "实际值", "完成情况", "actual", "value", "实际完成值", "完成数", "实际完成", "完成量",
+              "完成数值", "本年完成", "实绩"],
     "unit": ["计量单位", "单位", "unit"],
-    "target": ["目标值", "target", "年度目标", "目标"],
-    "reporter": ["填报单位", "reportingunit", "reporter"],
+    "target": ["目标值", "target", "年度目标", "目标", "年度目标值", "目标任务", "计划目标"],
+    "reporter": ["填报单位", "reportingunit", "reporter", "报送单位", "责任单位"],
     "note": ["备注", "数据来源", "note", "来源", "说明", "数据来源/备注"],
 }
 TASK_COLUMNS = {
@@ -105,6 +106,11 @@ def _find_header(rows: list[list], aliases: dict[str, str], required: list[tuple
     return None if best is None else (None, best[1], best[2])
 
 
+def _has_header(rows: list[list], aliases: dict[str, str], required) -> bool:
+    header = _find_header(rows, aliases, required)
+    return bool(header and header[0] is not None)
+
+
 IND_REQUIRED = [("value",), ("code", "name")]
 TASK_REQUIRED = [("task",), ("status",)]
 
@@ -141,26 +147,25 @@ def _read_sheets(ret: Return, book, plan) -> None:
             loaded[name] = book.sheet(name).rows
         return loaded[name]
 
-    # Sheets not named for their role are recognised by their header row.
-    for role, aliases, required in (
-        ("indicators", _IND_ALIASES, IND_REQUIRED),
-        ("tasks", _TASK_ALIASES, TASK_REQUIRED),
-    ):
-        if role in roles:
-            continue
-        for name in book.sheet_names:
-            if name in roles.values():
-                continue
-            header = _find_header(rows_of(name), aliases, required)
-            if header and header[0] is not None:
-                roles[role] = name
-                break
+    # Sheets not named for their role are recognised by their header row; a workbook may hold
+    # several indicator sheets (one per year, say): every one is read.
+    extra_indicator_sheets: list[str] = []
+    for name in [n for n in book.sheet_names if n not in roles.values()]:
+        rows = rows_of(name)
+        if _has_header(rows, _IND_ALIASES, IND_REQUIRED):
+            if "indicators" in roles:
+                extra_indicator_sheets.append(name)
+            else:
+                roles["indicators"] = name
+        elif "tasks" not in roles and _has_header(rows, _TASK_ALIASES, TASK_REQUIRED):
+            roles["tasks"] = name
 
     if "info" in roles:
         _read_info(ret, roles["info"], rows_of(roles["info"]))
     if "indicators" in roles:
         ret.indicator_sheet = roles["indicators"]
-        _read_indicators(ret, roles["indicators"], rows_of(roles["indicators"]))
+        for name in [roles["indicators"], *extra_indicator_sheets]:
+            _read_indicators(ret, name, rows_of(name))
     if "tasks" in roles:
         ret.task_sheet = roles["tasks"]
         _read_tasks(ret, roles["tasks"], rows_of(roles["tasks"]))
@@ -312,7 +317,9 @@ def indicator_index(plan) -> dict[str, str]:
     return cached
 
 
-_CODE = re.compile(r"^([a-z]?)0*(\d{1,3})$")
+_CODE = re.compile(r"^([a-z]?)[-_.]?0*(\d{1,3})$")
+_YEAR_PREFIX = re.compile(r"^\s*(\d{4})\s*年")
+_NUMBERING = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})[.、)）]")
 
 
 def indicator_by_code(plan, code: str) -> str | None:
@@ -346,6 +353,11 @@ def resolve(ret: Return, plan, book=None) -> None:
         ret.unit = plan.resolver.resolve(info["unit"].text)
     if "year" in info:
         ret.year = parse_year(info["year"].value)
+        match = _YEAR_PREFIX.match(info["year"].text) if ret.year is None else None
+        if match:  # "2023年上半年": the year, and the period when none is given
+            ret.year = int(match.group(1))
+            if "period" not in info or not info["period"].text:
+                ret.period = parse_period(info["year"].text) or Period.FY
     if "period" in info and info["period"].text:
         period = parse_period(info["period"].value)
         if period is None:
@@ -365,7 +377,8 @@ def resolve(ret: Return, plan, book=None) -> None:
                 code_cache[row.code] = indicator_by_code(plan, row.code) or index.get(name_key(row.code))
             row.code_id = code_cache[row.code]
         if row.name:
-            row.name_id = index.get(name_key(row.name))
+            key = name_key(row.name)
+            row.name_id = index.get(key) or index.get(_NUMBERING.sub("", key))
         # The code is the stable identifier; a name that is not recognised does not overrule it.
         # When both are recognised they must agree (else V302 and no indicator).
         if row.code_id and row.name_id and row.code_id != row.name_id:
@@ -392,12 +405,13 @@ def resolve(ret: Return, plan, book=None) -> None:
             row.value = row.parsed.value
         if row.value_raw is None:
             empty_cells.append(row)
-    if empty_cells and book is not None and ret.indicator_sheet:
-        formulas = book.empty_formula_cells(ret.indicator_sheet)
-        if formulas:
-            for row in empty_cells:
-                if row.cell("value") in formulas:
-                    row.formula_without_value = True
+    if empty_cells and book is not None:
+        formulas: dict[str, set[str]] = {}
+        for row in empty_cells:
+            if row.sheet not in formulas:
+                formulas[row.sheet] = book.empty_formula_cells(row.sheet)
+            if row.cell("value") in formulas[row.sheet]:
+                row.formula_without_value = True
     for row in ret.tasks:
         row.task = task_by_code(plan, row.task_raw)
         row.status = parse_status(row.status_raw) if row.status_raw else None
