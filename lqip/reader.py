@@ -76,11 +76,36 @@ def header_key(value: object) -> str:
     return key.rstrip(":：")
 
 
+# A year column of a wide sheet (Annex 2's own layout): "2023", "2023年", "2023年完成值", "2023年目标".
+_YEAR_COLUMN = re.compile(r"^(\d{4})年?度?(.*)$")
+_YEAR_VALUE_WORDS = frozenset({"", "完成", "完成值", "实际", "实际值", "完成情况", "实际完成", "实绩", "完成数", "actual", "value"})
+_YEAR_TARGET_WORDS = frozenset({"目标", "目标值", "计划", "target"})
+
+
+def _year_column(value: object) -> str | None:
+    """'value@2023' / 'target@2023' for a year column header, else None."""
+    match = _YEAR_COLUMN.match(name_key(cell_text(value)).rstrip(":"))
+    if not match:
+        return None
+    rest = match.group(2).strip("()")
+    if rest in _YEAR_VALUE_WORDS:
+        return f"value@{match.group(1)}"
+    if rest in _YEAR_TARGET_WORDS:
+        return f"target@{match.group(1)}"
+    return None
+
+
 def _match_header(row: list, aliases: dict[str, str]) -> dict[str, int]:
     found: dict[str, tuple[int, int]] = {}
+    wide = aliases is _IND_ALIASES
     for col, value in enumerate(row):
         if value in ("", None):
             continue
+        if wide and isinstance(value, (str, int, float)):
+            year_field = _year_column(value)
+            if year_field and year_field not in found:
+                found[year_field] = (col, 0)
+                continue
         key = header_key(value)
         field = aliases.get(key)
         if field is None:
@@ -99,6 +124,8 @@ def _find_header(rows: list[list], aliases: dict[str, str], required: list[tuple
     best = None
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         columns = _match_header(row, aliases)
+        if "value" not in columns and any(f.startswith("value@") for f in columns):
+            columns = {**columns, "value": None}  # a wide sheet: one value column per year
         if all(any(f in columns for f in group) for group in required):
             return index, columns, None
         if columns and (best is None or len(columns) > len(best[1])):
@@ -244,11 +271,39 @@ def _read_indicators(ret: Return, sheet: str, rows: list[list]) -> None:
     if header is None:
         return
     top, columns, _ = header
+    if columns.get("value") is None:
+        _read_wide(ret, sheet, rows, top, columns)
+        return
+    _read_long(ret, sheet, rows, top, columns)
+
+
+def _read_wide(ret: Return, sheet: str, rows: list[list], top: int, columns: dict) -> None:
+    """One row per indicator, one value column per year: read as one row per indicator and year."""
+    base = {f: c for f, c in columns.items() if "@" not in f and c is not None}
+    start = len(ret.indicators)
+    for field, col in sorted(columns.items(), key=lambda item: item[1] if item[1] is not None else -1):
+        if not field.startswith("value@"):
+            continue
+        year = int(field.split("@")[1])
+        per_year = {**base, "value": col}
+        target = columns.get(f"target@{year}")
+        if target is not None:
+            per_year["target"] = target
+        _read_long(ret, sheet, rows, top, per_year, year=year)
+    ret.indicators[start:] = sorted(ret.indicators[start:], key=lambda r: r.row)  # by row, then year
+
+
+def _read_long(ret: Return, sheet: str, rows: list[list], top: int, columns: dict, year: int | None = None) -> None:
+    """One row per indicator and year (the contract's layout); `year` fixes the year of a wide column."""
     cols = {f: column_letter(c) for f, c in columns.items()}
+    if year is not None:
+        cols.pop("year", None)
     width = len(rows[top])  # calamine's rows are rectangular
     pick = {f: (c if c < width else None) for f, c in columns.items()}
     code_c, name_c, year_c, value_c = pick.get("code"), pick.get("name"), pick.get("year"), pick.get("value")
     unit_c, target_c, rep_c, note_c = pick.get("unit"), pick.get("target"), pick.get("reporter"), pick.get("note")
+    if year is not None:
+        year_c = None
     texts: dict = {}  # cell value -> display text; a big sheet repeats few distinct values
 
     def text(value):
@@ -273,7 +328,7 @@ def _read_indicators(ret: Return, sheet: str, rows: list[list]) -> None:
             continue
         out.append(IndicatorRow(
             sheet, r + 1, cols, code, name,
-            row[year_c] if year_c is not None else None,
+            row[year_c] if year_c is not None else year,
             value,
             text(row[unit_c]) if unit_c is not None else "",
             row[target_c] if target_c is not None else None,

@@ -98,3 +98,31 @@ def test_township_return_speaks_for_the_collectives(tmp_path):
     report = check_file(path, PLAN)
     assert report.unit == "柳市镇"
     assert not [f.code for f in report.findings if f.code.startswith("U")]
+
+
+def test_wide_sheet_one_column_per_year(tmp_path):
+    sheets = {
+        "填报信息": [["填报单位", "市市场监管局"], ["报告年度", 2023]],
+        "指标完成情况": [
+            ["附件2 阶段性目标任务完成情况"],
+            ["序号", "主要指标", "2022年目标", "2022年完成", "2023年目标", "2023年完成值"],
+            [1, "发明专利授权量（件）", 300, 320, 300, 280],
+            [3, "有效注册商标量累计（件）", 100000, "10.1万", 105000, None],
+        ],
+    }
+    report = check_file(write_xlsx(tmp_path / "wide.xlsx", sheets), PLAN)
+    rows = [(r.indicator, r.year, r.value, r.cell("value"), r.cell("target")) for r in report.ret.indicators]
+    assert rows == [("I01", 2022, 320, "D3", "C3"), ("I01", 2023, 280, "F3", "E3"),
+                    ("I03", 2022, 101000, "D4", "C4"), ("I03", 2023, None, "F4", "E4")]
+    statuses = {(s.indicator, s.year): s.status.value for s in report.scores}
+    assert statuses[("I01", 2022)] == "pass" and statuses[("I01", 2023)] == "fail"
+    assert statuses[("I03", 2023)] == "missing"
+    assert ("V310", "F4") in [(f.code, f.cell) for f in report.findings]
+
+
+def test_wide_sheet_bare_year_headers(tmp_path):
+    sheets = {"Sheet1": [["填报单位：乐清市人民法院"], ["指标名称", "2022年", "2023年", "2024年"],
+                         ["知识产权司法诉讼案件一审审结", 201, 199, None]]}
+    report = check_file(write_xlsx(tmp_path / "w.xlsx", sheets), PLAN)
+    assert [(r.year, r.value) for r in report.ret.indicators] == [(2022, 201), (2023, 199), (2024, None)]
+    assert not [f for f in report.findings if f.code in ("S102", "S104")]
