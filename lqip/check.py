@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import traceback
-from pathlib import Path
 
 from lqip.checks import run_checks
 from lqip.findings import finding
@@ -65,6 +64,4 @@ def check_paths(paths: list[str | os.PathLike], plan: Plan | None = None, limits
     plan = plan or load_plan()
     files = expand(paths)
     reports = map_files(check_file, files, plan, limits, debug=debug, jobs=jobs, progress=progress)
-    missing = [FileReport(path=str(p), unit=None, year=None, findings=[finding("F001", file=p, reason="no such file")])
-               for p in paths if not Path(p).exists() and not files]
-    return Report(files=reports or missing)
+    return Report(files=reports)
