@@ -279,6 +279,83 @@ class _progress:
         return False
 
 
+# --- summary -------------------------------------------------------------------------------------------
+
+
+@app.command()
+def summary(
+    paths: Annotated[list[str] | None, typer.Argument(help="Workbooks or directories (default: --returns, "
+                                                      "$LQIP_RETURNS, else ./returns); '-' reads paths from stdin")] = None,
+    by: Annotated[str, typer.Option("--by", "-b", help="indicator | unit | task")] = "indicator",
+    year: Annotated[int | None, typer.Option("--year", "-y", help="Only this year (totals count the years up to it)")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", "-u", help="Only what concerns this unit (any alias)")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text | json | csv | markdown")] = "text",
+    issues: Annotated[bool, typer.Option("--issues", help="List the issues (csv: the issues table instead of the view)")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file: .xlsx = the scorecard workbook, "
+                                                "else the --format output")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file")] = False,
+    returns: Annotated[Path | None, typer.Option("--returns", help="Directory of returns when no path is given")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1)")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel readers (default: all cores)")] = None,
+    lang: LangOpt = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected failures")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """The county's scorecard from all returns: by indicator, unit or task / 汇总.
+
+    Exit 0: no errors; 1: errors in the returns, including V320 conflicts between units (or warnings with --strict); 2: usage or config.
+    """
+    from lqip.check import check_paths
+    from lqip.outputs import OutputExists, atomic_write_text
+    from lqip.renderers.summary_formats import SummaryFormat, renderer
+    from lqip.summary import View, default_returns_dir, summarize
+
+    plan = _plan(config)
+    fmt = SummaryFormat(_format_choice(format, tuple(f.value for f in SummaryFormat)))
+    if by not in tuple(v.value for v in View):
+        raise typer.BadParameter("choose from indicator, unit, task", param_hint="--by")
+    if year is not None and year not in plan.plan_years:
+        raise typer.BadParameter(f"{year} is outside the plan period {plan.first_year}–{plan.meta.end_year}",
+                                 param_hint="--year")
+    language = _lang(lang)
+    unit_name = _resolve_unit(plan, unit) if unit else None
+    selected = _select_paths(paths or [], None)
+    if not selected:
+        where, source = default_returns_dir(returns)
+        if not where.is_dir():
+            _err_console().print(
+                f"[red]未找到填报表 / no returns to read:[/] {where} ({source}) does not exist.\n"
+                "  请给出文件或目录，或用 --returns DIR，或设置环境变量 LQIP_RETURNS。\n"
+                "  Give workbooks or directories, or --returns DIR, or set LQIP_RETURNS.")
+            raise typer.Exit(exitcodes.USAGE)
+        selected = [str(where)]
+    elif returns is not None:
+        selected.append(str(returns))
+    from lqip.paths import expand
+
+    with _progress(True, len(expand(selected))) as advance:
+        report = check_paths(selected, plan, debug=debug, jobs=jobs, progress=advance)
+    result = summarize(report, plan, year=year, unit=unit_name)
+    view = View(by)
+    try:
+        if output is not None and output.suffix.lower() == ".xlsx":
+            from lqip.scorecard import write_scorecard
+
+            print(write_scorecard(result, output, language, force=force))
+        elif output is not None:
+            import io
+
+            buffer = io.StringIO()
+            renderer(fmt)(result, language, buffer, view=view, issues=issues)
+            print(atomic_write_text(output, buffer.getvalue(), force=force))
+        else:
+            renderer(fmt)(result, language, sys.stdout, view=view, issues=issues)
+    except OutputExists as exc:
+        _err_console().print(f"[red]{exc}[/]")
+        raise typer.Exit(exitcodes.USAGE) from None
+    raise typer.Exit(result.exit_code(strict))
+
+
 # --- template ------------------------------------------------------------------------------------------
 
 
@@ -295,7 +372,7 @@ def template(
     """Write the workbook a unit fills in / 生成填报模板."""
     from lqip.model import parse_period
     from lqip.outputs import OutputExists
-    from lqip.template import write_all, write_template
+    from lqip.template import template_filename, write_all, write_template
 
     plan = _plan(config)
     if year not in plan.plan_years:
@@ -313,7 +390,7 @@ def template(
             if not unit:
                 raise typer.BadParameter("give --unit U (or --all)", param_hint="--unit")
             name = _resolve_unit(plan, unit)
-            target = output or Path(f"{year}_{name}_填报表.xlsx")
+            target = output or Path(template_filename(name, year, which))
             written = [write_template(plan, name, year, which, target, force=force)]
     except OutputExists as exc:
         _err_console().print(f"[red]{exc}[/]")

@@ -34,11 +34,18 @@ def atomic_save(path: str | os.PathLike, save: Callable[[Path], None], force: bo
         save(tmp)
         if not force and target.exists():  # appeared meanwhile: do not clobber it
             raise OutputExists(target)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, force: bool = False) -> Path:

@@ -113,6 +113,10 @@ def combine(plan, ind: Indicator, parts: list[tuple[str, float]]) -> float:
     return parts[0][1]
 
 
+def _leads(plan, resolved, indicator: str) -> bool:
+    return any(indicator in plan.responsibility.get(u, {}).get("lead_indicators", ()) for u in resolved.units)
+
+
 def score_return(ret, plan) -> list[Score]:
     """Scores of one return: each indicator and year it covers (and the lead indicators it leaves
     empty, as `missing`), then plan-period progress rows for the indicators it gives figures for."""
@@ -123,10 +127,12 @@ def score_return(ret, plan) -> list[Score]:
         if row.indicator is None or row.year is None or row.year not in years:
             continue
         key = (row.indicator, row.year)
-        wanted.setdefault(key)
         if row.value is not None and row.value >= 0:
+            wanted.setdefault(key)
             unit = row.unit.name if row.unit else ""
             figures.setdefault(key, {}).setdefault(unit, row.value)  # first figure per unit (V309 says the rest)
+        elif row.unit is None or _leads(plan, row.unit, row.indicator):
+            wanted.setdefault(key)  # a blank row counts as missing only for a unit that leads it
     if ret.year in years:
         for unit in ret.units:
             for name in unit.units:

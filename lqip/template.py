@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lqip.model import Period, TaskStatus
-from lqip.outputs import atomic_save
+from lqip.outputs import OutputExists, atomic_save
 from lqip.plan import Kind
 
 INFO_SHEET, INDICATOR_SHEET, TASK_SHEET, NOTES_SHEET = SHEETS = ("填报信息", "指标完成情况", "任务进展", "填报说明")
@@ -114,6 +114,7 @@ def task_rows(plan, scope: Scope) -> list[tuple[object, object, str]]:
 
 def template_filename(unit: str, year: int, period: Period = Period.FY) -> str:
     """'2024_市法院_填报表.xlsx'; a partial period adds itself: '2024_上半年_市法院_填报表.xlsx'."""
+    period = Period(period)
     middle = "" if period is Period.FY else f"{period.zh}_"
     return f"{year}_{middle}{unit}_填报表.xlsx"
 
@@ -142,7 +143,10 @@ def build_template(plan, unit: str, year: int, period: Period = Period.FY, deadl
     _indicator_sheet(wb.create_sheet(INDICATOR_SHEET), plan, scope, year, period)
     _task_sheet(wb.create_sheet(TASK_SHEET), plan, scope, year, period)
     _notes_sheet(wb.create_sheet(NOTES_SHEET), plan, scope, year, period, deadline or DEADLINES[period])
-    wb.active = 1  # open on the indicators
+    for ws in wb.worksheets:  # one selected tab: several would open "grouped" and edit together
+        ws.sheet_view.tabSelected = False
+    wb.active = 0
+    wb.active.sheet_view.tabSelected = True
     # Structure locked without a password: sheets cannot be renamed, moved or deleted by accident.
     wb.security = WorkbookProtection(lockStructure=True)
     wb.properties.title = f"{year}年{period.zh} {scope.name} 填报表"
@@ -161,35 +165,38 @@ def write_template(plan, unit: str, year: int, period: Period, path, force: bool
 def write_all(plan, year: int, period: Period, directory, force: bool = False,
               deadline: str | None = None) -> list[Path]:
     """One template per unit of `template_units(plan)` in `directory`, named by `template_filename`."""
-    base = Path(directory)
-    return [
-        write_template(plan, unit, year, period, base / template_filename(unit, year, Period(period)), force, deadline)
-        for unit in template_units(plan)
-    ]
+    targets = {unit: Path(directory) / template_filename(unit, year, period) for unit in template_units(plan)}
+    if not force:  # refuse before writing anything, not half-way through
+        for path in targets.values():
+            if path.exists():
+                raise OutputExists(path)
+    return [write_template(plan, unit, year, period, path, force, deadline) for unit, path in targets.items()]
 
 
 def _info_sheet(ws, plan, scope: Scope, year: int, period: Period) -> None:
     ws["A1"] = f"{plan.meta.title} {year}年{period.zh}填报表"
     ws["A1"].font = _font(bold=True, size=14)
     values = {"填报单位": scope.name, "报告年度": year, "报告期": period.zh}
-    prompts = {
-        "填报单位": "本单位全称或简称；乡镇（街道）请填本乡镇（街道）名称，如“柳市镇”。",
-        "报告年度": f"四位年份，{plan.first_year}–{plan.meta.end_year}。",
-        "报告期": "从下拉列表选择：全年、一季度、上半年、前三季度。",
-        "填报人": "经办人姓名。",
-        "联系电话": "手机或办公电话。",
-        "填报日期": "如 2025-01-08。",
+    first, last = plan.first_year, plan.meta.end_year
+    validations = {
+        "填报单位": _prompt_only("填报单位", "本单位名称（简称或全称）；乡镇（街道）请填本乡镇（街道）名称，如“柳市镇”。"),
+        "报告年度": _dv("whole", "报告年度", f"请填写 {first}–{last} 之间的四位年份。",
+                     operator="between", formula1=str(first), formula2=str(last)),
+        "报告期": _list_dv("报告期", PERIOD_CHOICES, "请从下拉列表选择：" + "、".join(PERIOD_CHOICES) + "。"),
+        "填报人": _prompt_only("填报人", "经办人姓名。"),
+        "联系电话": _prompt_only("联系电话", "手机或办公电话。"),
+        "填报日期": _prompt_only("填报日期", "如 2025-01-08。"),
     }
+    validations["报告年度"].prompt = f"四位年份，{first}–{last}。"
+    validations["报告期"].prompt = "从下拉列表选择：" + "、".join(PERIOD_CHOICES) + "。"
     for offset, key in enumerate(INFO_FIELDS):
         row = HEADER_ROW + 1 + offset
         _fixed(ws.cell(row, 1, key), header=True)
         cell = ws.cell(row, 2, values.get(key))
         _input(cell)
-        _validate(ws, cell, _prompt_only(key, prompts[key]))
-    year_cell, period_cell = ws.cell(HEADER_ROW + 2, 2), ws.cell(HEADER_ROW + 3, 2)
-    _validate(ws, year_cell, _dv("whole", "报告年度", "请填写方案期内的四位年份。",
-                                 operator="between", formula1=str(plan.first_year), formula2=str(plan.meta.end_year)))
-    _validate(ws, period_cell, _list_dv("报告期", PERIOD_CHOICES, "请从下拉列表选择报告期。"))
+        dv = validations[key]
+        dv.promptTitle, dv.showInputMessage = key, True
+        _validate(ws, cell, dv)
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = max(30, _text_width(scope.name) + 4)
     _finish(ws, freeze=None, print_rows=None)

@@ -16,6 +16,8 @@ def unit_missing(ret, plan):
     """S103: no 填报单位 in the info sheet, and some row has no 填报单位 of its own."""
     if "unit" in ret.info and ret.info["unit"].text:
         return
+    if not (ret.indicator_sheet or ret.task_sheet):
+        return  # S101 says it: nothing to report for
     rows = [*ret.indicators, *ret.tasks]
     if rows and all(r.reporter_raw for r in rows):
         return

@@ -115,16 +115,21 @@ def lead_indicator_not_reported(ret, plan):
     """V310: an indicator the unit leads, with a target in the return's year, has no figure."""
     if ret.year is None or ret.year not in plan.plan_years:
         return
+    if any(f.code == "S102" and f.sheet == ret.indicator_sheet for f in ret.findings):
+        return  # the sheet could not be read: S102 says so
     reported: set[tuple[str, str]] = set()
     empty_rows: dict[tuple[str, str], object] = {}
     for row in ret.indicators:
-        if row.indicator is None or row.unit is None or (row.year not in (None, ret.year)):
+        if row.unit is None or (row.year not in (None, ret.year)):
+            continue
+        written = row.value_raw is not None or row.formula_without_value  # V303/V311… say the rest
+        if row.indicator is None:
+            if written:  # V301/V302 say what is wrong with the row; it was not left out
+                reported.update((row.unit.name, i) for i in (row.code_id, row.name_id) if i)
             continue
         key = (row.unit.name, row.indicator)
-        if row.value is not None or (row.parsed is not None and row.parsed.problem):
+        if written:
             reported.add(key)
-        elif row.formula_without_value:
-            reported.add(key)  # V311 says it already
         else:
             empty_rows.setdefault(key, row)
     for unit in ret.units:
