@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Regenerate samples/: returns that look like the ones the units really send, and typical mistakes.
 
-    python scripts/make_samples.py            # writes samples/ and samples/bad/
+    python scripts/make_samples.py            # writes samples/returns/ and samples/bad/
     python scripts/make_samples.py --out DIR  # somewhere else (tests use this)
 
 Deterministic: fixed figures, no randomness, no clock. Workbook properties carry a fixed date and
@@ -730,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "samples", help="output directory (default: samples/)")
     args = parser.parse_args(argv)
-    good = good_samples(args.out)
+    good = good_samples(args.out / "returns")
     bad = bad_samples(args.out / "bad")
     for path in good + bad:
         print(path.relative_to(args.out))

@@ -23,7 +23,7 @@ SAMPLES = ROOT / "samples"
 SCRIPT = ROOT / "scripts" / "make_samples.py"
 PLAN = load_plan()
 SPREADSHEET = {".xlsx", ".xls", ".ods"}
-GOOD = sorted(p for p in SAMPLES.glob("*") if p.suffix in SPREADSHEET)
+GOOD = sorted(p for p in (SAMPLES / "returns").glob("*") if p.suffix in SPREADSHEET)
 BAD = sorted(p for p in (SAMPLES / "bad").glob("*.*"))
 
 # Warnings a good sample is meant to show (file -> codes); every other good sample has none.
@@ -124,7 +124,7 @@ def test_good_sample_checks_without_errors(path):
 
 
 def _report(name: str):
-    return check_file(SAMPLES / name)
+    return check_file(SAMPLES / "returns" / name)
 
 
 def _actual(report, indicator: str):
