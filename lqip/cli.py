@@ -203,6 +203,7 @@ def check(
     Exit 0: no errors; 1: errors (or warnings with --strict, failed targets with --fail-on-target); 2: usage or config.
     """
     from lqip.check import check_paths
+    from lqip.paths import expand
     from lqip.renderers import Format, renderer
 
     plan = _plan(config)
@@ -212,8 +213,9 @@ def check(
     if not selected and not changed_since:
         raise typer.BadParameter("give at least one workbook or directory", param_hint="PATHS")
     limits = _limits(max_file_mb, max_unzipped_mb, max_rows, max_cells)
-    with _progress(fmt is Format.TEXT, len(selected)) as advance:
-        report = check_paths(selected, plan, limits, debug=debug, jobs=jobs, progress=advance)
+    files = expand(selected)
+    with _progress(fmt is Format.TEXT, len(files)) as advance:
+        report = check_paths(files, plan, limits, debug=debug, jobs=jobs, progress=advance)
     render = renderer(fmt)
     if fmt is Format.TEXT:
         render(report, language, sys.stdout, plan=plan)
