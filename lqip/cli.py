@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lqip import exitcodes
 from lqip.findings import default_lang
-from lqip.plan import ConfigError, Plan, load_plan
+
+if TYPE_CHECKING:
+    from lqip.plan import Plan
 
 app = typer.Typer(
     name="lqip",
@@ -37,6 +39,8 @@ LangOpt = Annotated[str | None, typer.Option("--lang", help="zh | en (default: f
 
 
 def _plan(config: Path | None) -> Plan:
+    from lqip.plan import ConfigError, load_plan  # pydantic loads only when a command needs the plan
+
     try:
         return load_plan(config)
     except ConfigError as exc:
@@ -157,6 +161,7 @@ def config_check(
 ) -> None:
     """Validate a config and print its consistency report (exit 2 when invalid) / 校验配置."""
     from lqip import plan_views
+    from lqip.plan import ConfigError, load_plan
 
     _format_choice(format, ("text", "json"))
     try:

@@ -425,6 +425,7 @@ def resolve(ret: Return, plan, book=None) -> None:
     unit_cache: dict[str, object] = {}
     code_cache: dict[str, str | None] = {}
     year_cache: dict = {}
+    parse_cache: dict = {}  # a big sheet repeats few distinct (value, indicator, unit) triples
     empty_cells: list = []
     for row in ret.indicators:
         if row.code:
@@ -456,8 +457,13 @@ def resolve(ret: Return, plan, book=None) -> None:
             row.year = year
         ind = by_id.get(row.indicator) if row.indicator else None
         if ind is not None:
-            row.parsed = parse_value(row.value_raw, ind.unit, tuple(ind.unit_aliases), row.unit_raw)
-            row.value = row.parsed.value
+            raw = row.value_raw
+            key = (raw.__class__, raw, ind.id, row.unit_raw)  # the class keeps True apart from 1
+            parsed = parse_cache.get(key)
+            if parsed is None:
+                parsed = parse_cache[key] = parse_value(raw, ind.unit, tuple(ind.unit_aliases), row.unit_raw)
+            row.parsed = parsed
+            row.value = parsed.value
         if row.value_raw is None:
             empty_cells.append(row)
     if empty_cells and book is not None:
