@@ -377,28 +377,26 @@ _YEAR_PREFIX = re.compile(r"^\s*(\d{4})\s*年")
 _NUMBERING = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})[.、)）]")
 
 
-def indicator_by_code(plan, code: str) -> str | None:
-    """'I01', 'i1', '1', '01' -> 'I01' when the plan has it."""
-    match = _CODE.match(fold(code).replace(".0", ""))
-    if not match:
-        return None
-    letter, number = match.groups()
-    for ind in plan.indicators:
-        id_letter, id_number = ind.id[0].lower(), int(ind.id[1:])
-        if (not letter or letter == id_letter) and int(number) == id_number:
-            return ind.id
-    return None
-
-
-def task_by_code(plan, text: str) -> str | None:
+def _by_code(items, text: str) -> str | None:
+    """The id among `items` (objects with .id like 'I01'/'T05') that `text` names: 'I01', 'i1', '1'."""
     match = _CODE.match(fold(text).replace(".0", ""))
     if not match:
         return None
     letter, number = match.groups()
-    for task in plan.tasks:
-        if (not letter or letter == task.id[0].lower()) and int(number) == int(task.id[1:]):
-            return task.id
+    for item in items:
+        if (not letter or letter == item.id[0].lower()) and int(number) == int(item.id[1:]):
+            return item.id
     return None
+
+
+def indicator_by_code(plan, code: str) -> str | None:
+    """'I01', 'i1', '1', '01' -> 'I01' when the plan has it."""
+    return _by_code(plan.indicators, code)
+
+
+def task_by_code(plan, text: str) -> str | None:
+    """'T05', 't5', '5' -> 'T05' when the plan has it."""
+    return _by_code(plan.tasks, text)
 
 
 def resolve(ret: Return, plan, book=None) -> None:
@@ -423,6 +421,15 @@ def resolve(ret: Return, plan, book=None) -> None:
     by_id = plan.indicator_by_id
     resolver = plan.resolver
     unit_cache: dict[str, object] = {}
+
+    def unit_of(reporter: str):
+        """A row's own 填报单位 overrides the return's."""
+        if not reporter:
+            return ret.unit
+        if reporter not in unit_cache:
+            unit_cache[reporter] = resolver.resolve(reporter)
+        return unit_cache[reporter]
+
     code_cache: dict[str, str | None] = {}
     year_cache: dict = {}
     parse_cache: dict = {}  # a big sheet repeats few distinct (value, indicator, unit) triples
@@ -441,12 +448,7 @@ def resolve(ret: Return, plan, book=None) -> None:
             row.indicator = None
         else:
             row.indicator = row.code_id or row.name_id
-        if row.reporter_raw:
-            if row.reporter_raw not in unit_cache:
-                unit_cache[row.reporter_raw] = resolver.resolve(row.reporter_raw)
-            row.unit = unit_cache[row.reporter_raw]
-        else:
-            row.unit = ret.unit
+        row.unit = unit_of(row.reporter_raw)
         raw_year = row.year_raw
         if raw_year is None or raw_year == "":
             row.year = ret.year
@@ -476,9 +478,4 @@ def resolve(ret: Return, plan, book=None) -> None:
     for row in ret.tasks:
         row.task = task_by_code(plan, row.task_raw)
         row.status = parse_status(row.status_raw) if row.status_raw else None
-        if row.reporter_raw:
-            if row.reporter_raw not in unit_cache:
-                unit_cache[row.reporter_raw] = resolver.resolve(row.reporter_raw)
-            row.unit = unit_cache[row.reporter_raw]
-        else:
-            row.unit = ret.unit
+        row.unit = unit_of(row.reporter_raw)
