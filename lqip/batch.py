@@ -1,9 +1,15 @@
 """Reading many returns: in parallel across cores, and no single file can stall or sink the run.
 
-Workers are forked processes that inherit the loaded plan (no re-validation per file). A file
-that keeps its worker busy past the timeout, or kills it (a crash in a native reader), is retried
-alone in a fresh worker; if it fails again it becomes a finding (F004 for time, F003 for a crash)
-and every other file is still read.
+Every file is read in a forked worker process (forking costs a few milliseconds; the workers inherit
+the loaded plan, so nothing is validated twice), even when there is one file: a native reader that
+loops, crashes or allocates without end takes its worker down, not the run. A worker's address space
+is capped (`Limits.max_memory_bytes` over what the parent already uses), so an allocation bomb the
+opener's checks missed fails inside the worker. A file that keeps its worker busy past the timeout,
+or kills it, is retried alone in a fresh worker; if it fails again it becomes a finding (F004 for
+time, F003 for a crash) and every other file is still read.
+
+Set LQIP_ISOLATE=0 to read in the calling process instead (no timeout, no crash isolation: for
+profiling and debuggers), LQIP_FILE_TIMEOUT to change the per-file timeout (seconds, default 60).
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from pathlib import Path
 
 from lqip.findings import finding
 
-PARALLEL_MIN_FILES = 6  # below this, forking costs more than it saves
 DEFAULT_TIMEOUT = float(os.environ.get("LQIP_FILE_TIMEOUT", "60"))
+_PASS_THROUGH = (KeyboardInterrupt, SystemExit)
 
 _STATE: dict = {}
 
@@ -26,6 +32,25 @@ _STATE: dict = {}
 def _work(path: Path):
     fn, plan, limits, debug = _STATE["args"]
     return fn(path, plan, limits, debug=debug)
+
+
+def _init_worker(extra_bytes: int | None) -> None:
+    """Cap the worker's address space at what it has now plus `extra_bytes` (Linux only)."""
+    if not extra_bytes:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/statm") as handle:
+            current = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        cap = current + extra_bytes
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft == resource.RLIM_INFINITY or cap < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, OSError, ValueError):  # not Linux, or not allowed: the other guards remain
+        pass
 
 
 def _failed(path: Path, code: str, reason: str):
@@ -38,12 +63,22 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
+def isolation_available() -> bool:
+    """True when files are read in worker processes (fork exists and LQIP_ISOLATE is not 0)."""
+    return os.environ.get("LQIP_ISOLATE", "1") != "0" and "fork" in multiprocessing.get_all_start_methods()
+
+
 def map_files(fn, files: list[Path], plan, limits, debug: bool = False, jobs: int | None = None,
               progress=None, timeout: float | None = None) -> list:
-    """`fn(path, plan, limits, debug=...)` for every file, results in the files' order."""
+    """`fn(path, plan, limits, debug=...)` for every file, results in the files' order.
+
+    `fn` must not raise for a bad file (check_file does not); a worker that dies, hangs or runs out
+    of memory still yields a result for its file: a finding."""
     jobs = jobs or default_jobs()
     timeout = timeout or DEFAULT_TIMEOUT
-    if jobs <= 1 or len(files) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
+    if not files:
+        return []
+    if not isolation_available():
         out = []
         for path in files:
             out.append(fn(path, plan, limits, debug=debug))
@@ -51,10 +86,11 @@ def map_files(fn, files: list[Path], plan, limits, debug: bool = False, jobs: in
                 progress(1)
         return out
     _STATE["args"] = (fn, plan, limits, debug)
+    memory = getattr(limits, "max_memory_bytes", None) if limits is not None else _default_memory()
     results: dict[int, object] = {}
-    suspects = _run_pool(list(enumerate(files)), jobs, timeout, results, progress)
+    suspects = _run_pool(list(enumerate(files)), jobs, timeout, memory, results, progress)
     for index, path in suspects:  # each alone: a second chance, then a finding
-        again = _run_pool([(index, path)], 1, timeout, results, progress, final=True)
+        again = _run_pool([(index, path)], 1, timeout, memory, results, progress, final=True)
         for _, p in again:
             results[index] = _failed(p, "F004", f"reading took longer than {timeout:g} s / 读取超时")
             if progress:
@@ -62,10 +98,17 @@ def map_files(fn, files: list[Path], plan, limits, debug: bool = False, jobs: in
     return [results[i] for i in range(len(files))]
 
 
-def _run_pool(items, jobs, timeout, results, progress, final=False):
+def _default_memory() -> int | None:
+    from lqip.workbook import Limits
+
+    return Limits().max_memory_bytes
+
+
+def _run_pool(items, jobs, timeout, memory, results, progress, final=False):
     """Run items in one pool; returns the (index, path) items that timed out or crashed a worker."""
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,
+                               initializer=_init_worker, initargs=(memory,))
     futures = {pool.submit(_work, path): (index, path) for index, path in items}
     pending = set(futures)
     suspects = []
@@ -79,12 +122,17 @@ def _run_pool(items, jobs, timeout, results, progress, final=False):
                     results[index] = future.result()
                 except BrokenProcessPool:
                     if final:
-                        results[index] = _failed(path, "F003", "the reader crashed on this file / 读取程序崩溃")
+                        results[index] = _failed(path, "F003", "the reader crashed or ran out of memory on this "
+                                                               "file / 读取程序崩溃或内存不足")
                     else:
                         suspects.append((index, path))
                         continue
-                except Exception as exc:  # noqa: BLE001 - fn never raises for a file; belt and braces
-                    results[index] = _failed(path, "F003", f"unexpected {type(exc).__name__}: {exc}")
+                except MemoryError:
+                    results[index] = _failed(path, "F004", "reading needs more memory than allowed / 内存超限")
+                except _PASS_THROUGH:
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - fn never raises for a file; belt and braces
+                    results[index] = _failed(path, "F003", f"unexpected {type(exc).__name__}: {str(exc)[:160]}")
                 if progress:
                     progress(1)
             if done:
@@ -96,7 +144,7 @@ def _run_pool(items, jobs, timeout, results, progress, final=False):
                 _kill(pool)
                 pool = None
                 if rest:
-                    suspects.extend(_run_pool(rest, jobs, timeout, results, progress, final))
+                    suspects.extend(_run_pool(rest, jobs, timeout, memory, results, progress, final))
                 break
     finally:
         if pool is not None:

@@ -1,36 +1,54 @@
 """Opening an untrusted workbook safely, fast, and read-only.
 
-The file is read once into memory (after a size check), identified by its bytes rather than its
-name, and inspected before any parser sees it: a zip's declared part sizes against the limit (both
-Python's zipfile and the Rust zip crate under calamine refuse to inflate a part past its declared
-size, so the declared sizes bound the work), and every XML part's prolog for a DTD or entity
-declarations (refused: entity bombs). Cells come from python-calamine; the few facts it cannot give
-(a formula with no cached value) come from a defusedxml scan of that sheet's XML, only when needed.
+The file is read once into memory (after a size check) and identified by its bytes rather than its
+name. Before any parser sees it, every part is inspected with bounded work and memory:
+
+- a zip's declared part sizes and count against the limits, duplicate part names refused, and every
+  part inflated once by Python's zipfile (which stops at the declared size and checks the CRC, so a
+  part that lies about its size is a corrupt file, not a bomb);
+- every XML part's prolog for a DTD or entity declarations (refused: entity bombs);
+- the size of each sheet as the reader will build it — calamine turns a sheet into a dense grid, so
+  two cells at A1 and ALL99000 would cost gigabytes: .xlsx sheet XML is scanned for cell references,
+  .ods content for repeated rows and columns, .xls (an OLE container, read here) for its cell records
+  and its DIMENSIONS header — and the count of shared strings.
+
+Cells come from python-calamine; the few facts it cannot give (a formula with no cached value) come
+from a streaming scan of that sheet's XML, only when needed. Limits are `Limits`, set by the caller
+or on the command line (--max-*); docs/ci.md lists them.
 """
 
 from __future__ import annotations
 
 import io
+import lzma
 import re
+import struct
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+EXCEL_MAX_CHARS = 32_767  # Excel's own limit for the text of one cell
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Safety limits; each can be set on the command line (--max-*) or by the library caller."""
+    """Safety limits. --max-file-mb, --max-unzipped-mb, --max-rows and --max-cells set four of them on
+    the command line; a library caller sets any (docs/ci.md, Safety limits)."""
 
     max_file_bytes: int = 64 * 1024 * 1024  # the file on disk
     max_unzipped_bytes: int = 256 * 1024 * 1024  # sum of a zip's declared part sizes
     max_parts: int = 5000  # entries in a zip
-    max_rows: int = 200_000  # rows of one sheet
-    max_cells: int = 5_000_000  # rows × columns of one sheet
+    max_rows: int = 200_000  # rows of one sheet (from row 1 to the last row holding a value)
+    max_cells: int = 5_000_000  # rows × columns of one sheet; also cell records, shared strings
+    max_cell_chars: int = EXCEL_MAX_CHARS  # text of one cell
+    max_merged: int = 100_000  # merged ranges in one sheet
+    max_memory_bytes: int = 2 * 1024 * 1024 * 1024  # address space a reading worker may add (Linux)
 
 
 class Unreadable(Exception):
@@ -48,65 +66,114 @@ class SheetData:
     rows: list[list]  # absolute positions: rows[0][0] is A1
 
 
+@dataclass(slots=True)
+class Extent:
+    """What a sheet will cost once read: rows and columns from A1, cells held, merged ranges."""
+
+    rows: int = 0
+    cols: int = 0
+    cells: int = 0
+    merged: int = 0
+
+    def widen(self, other: Extent) -> None:
+        self.rows = max(self.rows, other.rows)
+        self.cols = max(self.cols, other.cols)
+        self.cells = max(self.cells, other.cells)
+        self.merged = max(self.merged, other.merged)
+
+
+def _check_extent(where: str, extent: Extent, limits: Limits) -> None:
+    if extent.rows > limits.max_rows:
+        raise Unreadable("F004", f"{where} has {extent.rows} rows (limit {limits.max_rows}) / 行数超限")
+    if extent.rows * extent.cols > limits.max_cells:
+        raise Unreadable(
+            "F004", f"{where} spans {extent.rows}×{extent.cols} cells (limit {limits.max_cells}) / 单元格数超限"
+        )
+    if extent.cells > limits.max_cells:
+        raise Unreadable("F004", f"{where} holds {extent.cells} cells (limit {limits.max_cells}) / 单元格数超限")
+    if extent.merged > limits.max_merged:
+        raise Unreadable("F004", f"{where} has {extent.merged} merged ranges (limit {limits.max_merged})")
+
+
+@dataclass(slots=True)
+class _Inspected:
+    """What the inspection of a container found: its kind, the zip, and each sheet's extent."""
+
+    kind: str
+    archive: zipfile.ZipFile | None = None
+    sheet_parts: dict[str, str] = field(default_factory=dict)  # xlsx: sheet name -> part
+    extents: dict[str, Extent] = field(default_factory=dict)  # xlsx: part -> extent
+    data: bytes | None = None  # the bytes to hand to calamine, when they had to be neutralised
+
+
 class Book:
     """An opened workbook: its sheet names and, on demand, a sheet's cells."""
 
-    def __init__(self, path: Path, data: bytes, kind: str, limits: Limits, archive: zipfile.ZipFile | None):
+    def __init__(self, path: Path, data: bytes, kind: str, limits: Limits, archive: zipfile.ZipFile | None,
+                 inspected: _Inspected | None = None):
         self.path = path
         self.kind = kind  # "xlsx" | "xls" | "ods"
         self.limits = limits
         self._data = data
         self._zip = archive
-        self._wb = _calamine_open(data)
+        self._inspected = inspected or _Inspected(kind, archive)
+        self._wb = _calamine_open(data, kind)
         try:
             self.sheet_names: list[str] = list(self._wb.sheet_names)
-        except Exception as exc:  # noqa: BLE001 - any parser failure is a corrupt file
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - any parser failure is a corrupt file
             raise Unreadable("F003", _reason(exc)) from exc
         self._formula_parts: dict[str, str] | None = None
 
     def sheet(self, name: str) -> SheetData:
         """The sheet's cells as lists from A1, merged ranges filled with their top-left value."""
+        if self.kind == "xlsx":  # .xls and .ods were measured whole before calamine read them
+            _check_extent(f"sheet '{name}'", self._xlsx_extent(name), self.limits)
         try:
             sheet = self._wb.get_sheet_by_name(name)
-        except Exception as exc:  # noqa: BLE001
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:  # noqa: BLE001
             raise _classify(exc) from exc
         height = sheet.total_height if hasattr(sheet, "total_height") else sheet.height
         width = sheet.total_width if hasattr(sheet, "total_width") else sheet.width
         height, width = (height or 0) + 1, (width or 0) + 1
-        if height > self.limits.max_rows:
-            raise Unreadable("F004", f"sheet '{name}' has {height} rows (limit {self.limits.max_rows})")
-        if height * width > self.limits.max_cells:
-            raise Unreadable(
-                "F004", f"sheet '{name}' has {height}×{width} cells (limit {self.limits.max_cells})"
-            )
+        _check_extent(f"sheet '{name}'", Extent(height, width), self.limits)
         try:
             rows = sheet.to_python(skip_empty_area=False)
             merged = getattr(sheet, "merged_cell_ranges", None) or []
-        except Exception as exc:  # noqa: BLE001
+        except _PASS_THROUGH:
+            raise
+        except BaseException as exc:  # noqa: BLE001
             raise _classify(exc) from exc
+        _check_text(name, rows, self.limits)
         if merged:
-            _fill_merged(rows, merged)
+            _fill_merged(name, rows, merged, self.limits)
         return SheetData(name, rows)
+
+    def _xlsx_extent(self, name: str) -> Extent:
+        """The extent measured for the sheet's part; the largest of all when the part is not known."""
+        inspected = self._inspected
+        part = inspected.sheet_parts.get(name)
+        if part is not None and part in inspected.extents:
+            return inspected.extents[part]
+        largest = Extent()
+        for extent in inspected.extents.values():
+            largest.widen(extent)
+        return largest
 
     def empty_formula_cells(self, name: str) -> set[str]:
         """A1 addresses of formula cells with no cached value in sheet `name` (xlsx/xlsm only)."""
         if self._zip is None or self.kind != "xlsx":
             return set()
-        part = self._sheet_parts().get(name)
+        part = self._inspected.sheet_parts.get(name)
         if not part:
             return set()
         try:
             return _scan_formulas(self._zip, part)
         except Exception:  # noqa: BLE001 - the cells were read; a failed extra scan is not fatal
             return set()
-
-    def _sheet_parts(self) -> dict[str, str]:
-        if self._formula_parts is None:
-            try:
-                self._formula_parts = _xlsx_sheet_parts(self._zip)
-            except Exception:  # noqa: BLE001
-                self._formula_parts = {}
-        return self._formula_parts
 
 
 def open_book(path: str | Path, limits: Limits | None = None) -> Book:
@@ -130,22 +197,16 @@ def open_book(path: str | Path, limits: Limits | None = None) -> Book:
         raise Unreadable("F001", exc.strerror or str(exc)) from None
     if len(data) > limits.max_file_bytes:
         raise Unreadable("F004", f"file grew past {limits.max_file_bytes} bytes while being read")
-    kind, archive = _identify(data, path, limits)
-    return Book(path, data, kind, limits, archive)
+    inspected = _identify(data, path, limits)
+    return Book(path, inspected.data or data, inspected.kind, limits, inspected.archive, inspected)
 
 
-def _identify(data: bytes, path: Path, limits: Limits) -> tuple[str, zipfile.ZipFile | None]:
+def _identify(data: bytes, path: Path, limits: Limits) -> _Inspected:
     if not data:
         raise Unreadable("F002", "empty file / 空文件")
     head = data[:8]
     if head.startswith(OLE_MAGIC):
-        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data[:1 << 20] or (
-            b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in data[:1 << 20]
-        ):
-            raise Unreadable("F003", "encrypted (password-protected) workbook / 工作簿已加密")
-        if path.suffix.lower() in (".doc", ".ppt", ".msg"):
-            raise Unreadable("F002", f"an Office {path.suffix} file, not a workbook")
-        return "xls", None
+        return _inspect_ole(data, path, limits)
     if head.startswith(ZIP_MAGICS):
         return _inspect_zip(data, limits)
     if head.startswith(b"%PDF"):
@@ -166,14 +227,28 @@ def _looks_like_text(chunk: bytes) -> bool:
     return True
 
 
+# --- zip containers (.xlsx, .xlsm, .ods) ----------------------------------------------------------
+
 _XML_PART = re.compile(r"\.(xml|rels|vml)$", re.IGNORECASE)
+_READ_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
+                zipfile.LargeZipFile, KeyError, struct.error, zlib.error, lzma.LZMAError)
+_CHUNK = 1 << 20
+# Parts that hold no cell text (a long text run there is no reason to refuse the workbook).
+_NOT_SHEETS = re.compile(
+    r"(^|/)(\[content_types\]\.xml|_rels/|docprops/|theme/|media/|drawings/|charts/|customxml/|printersettings/"
+    r"|styles\.xml$|calcchain\.xml$|vbaproject)", re.IGNORECASE)
 
 
-def _inspect_zip(data: bytes, limits: Limits) -> tuple[str, zipfile.ZipFile]:
+def _norm(name: str) -> str:
+    """A part name as calamine matches it: forward slashes, no leading slash, case-insensitive."""
+    return name.replace("\\", "/").lstrip("/").lower()
+
+
+def _inspect_zip(data: bytes, limits: Limits) -> _Inspected:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except _READ_ERRORS as exc:
         raise Unreadable("F003", f"corrupt zip container / 压缩结构损坏 ({exc})") from None
     if len(infos) > limits.max_parts:
         raise Unreadable("F004", f"{len(infos)} parts in the zip (limit {limits.max_parts})")
@@ -182,80 +257,766 @@ def _inspect_zip(data: bytes, limits: Limits) -> tuple[str, zipfile.ZipFile]:
         raise Unreadable(
             "F004", f"parts inflate to {total} bytes (limit {limits.max_unzipped_bytes}) / 解压后体积超限"
         )
-    names = {i.filename.lower(): i.filename for i in infos}
-    if "xl/workbook.xml" in names:
-        kind = "xlsx"
-    elif "xl/workbook.bin" in names:
-        raise Unreadable("F002", "an .xlsb binary workbook; save it as .xlsx / 请另存为 .xlsx")
-    elif "mimetype" in names:
-        mime = _read_part(archive, names["mimetype"], 256).strip()
-        if mime != ODS_MIME:
-            raise Unreadable("F002", f"an OpenDocument file of type {mime.decode('ascii', 'replace')}, not a spreadsheet")
-        kind = "ods"
-    elif "word/document.xml" in names:
-        raise Unreadable("F002", "a Word document / Word 文档")
-    elif any(n.startswith("ppt/") for n in names):
-        raise Unreadable("F002", "a PowerPoint file / PPT 文件")
-    else:
-        raise Unreadable("F002", "a zip archive, not a workbook / 压缩包而非工作簿")
+    names: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
-        if _XML_PART.search(info.filename) and info.file_size:
-            _refuse_dtd(archive, info)
+        if not info.filename:
+            raise Unreadable("F003", "the zip holds a part without a name / 压缩包内有无名部件")
+        key = _norm(info.filename)
+        if key in names and not info.is_dir():
+            raise Unreadable("F003", f"the zip holds part {info.filename} twice / 压缩包内有重名部件")
+        names[key] = info
+    kind, workbook_part = _zip_kind(archive, names)
+    inspected = _Inspected(kind, archive)
     if kind == "xlsx":
-        _parse_small_part(archive, names.get("[content_types].xml"))
-        _parse_small_part(archive, names["xl/workbook.xml"])
-    return kind, archive
+        _parse_small_part(archive, names.get("[content_types].xml"), "[Content_Types].xml")
+        _parse_small_part(archive, workbook_part, "the workbook part")
+        mapping = _xlsx_sheet_parts(archive, names, workbook_part)
+        inspected.sheet_parts = {sheet: names[part].filename for sheet, part in mapping.items() if part in names}
+        base = _norm(workbook_part.filename).rpartition("/")[0]
+        structural = {_norm(workbook_part.filename), f"{base}/styles.xml" if base else "styles.xml"}
+    for key, info in names.items():
+        if info.is_dir():
+            continue
+        sinks: list = []
+        if kind == "xlsx" and (key in structural or key.endswith(".rels")):
+            sinks.append(_ElementCount(info.filename, _ANY_TAG, limits, "XML elements / 元素数超限"))
+        if kind == "xlsx" and key.endswith(".xml"):
+            # every XML part is measured as if it were a sheet: calamine follows the rels, and a
+            # sheet that cannot be located is held to the largest extent found
+            sheet_scan = _SheetScan(limits, text_limit=not _NOT_SHEETS.search(key))
+            sinks.append(sheet_scan)
+            if key.endswith("sharedstrings.xml"):
+                sinks.append(_ElementCount(info.filename, _SI, limits, "strings / 共享字符串数超限"))
+            _verify_part(archive, info, sinks)
+            extent = sheet_scan.extent()
+            if extent is None:  # the fast path cannot vouch for it: bound it row by row
+                extent = _bound_xlsx_sheet(_read_part(archive, info, limits.max_unzipped_bytes + 1), limits)
+            inspected.extents[info.filename] = extent
+        elif kind == "ods" and key == "meta-inf/manifest.xml":
+            _verify_part(archive, info, [_OdsManifest()])
+        else:
+            _verify_part(archive, info, sinks)
+            if kind == "ods" and key == "content.xml":
+                _measure_ods(archive, info, limits)
+    return inspected
 
 
-def _read_part(archive: zipfile.ZipFile, name: str, size: int) -> bytes:
+def _zip_kind(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> tuple[str, zipfile.ZipInfo | None]:
+    """("xlsx", workbook part) or ("ods", None); F002 for other zips."""
+    if "mimetype" in names:
+        mime = _read_part(archive, names["mimetype"], 256).strip()
+        if mime == ODS_MIME:
+            return "ods", None
+        if mime.startswith(b"application/vnd.oasis.opendocument"):
+            raise Unreadable("F002", f"an OpenDocument file of type {mime.decode('ascii', 'replace')}, not a spreadsheet")
+    workbook = names.get("xl/workbook.xml") or _office_document(archive, names)
+    if workbook is not None and workbook.filename.lower().endswith(".bin"):
+        raise Unreadable("F002", "an .xlsb binary workbook; save it as .xlsx / 请另存为 .xlsx")
+    if workbook is not None:
+        return "xlsx", workbook
+    if "xl/workbook.bin" in names:
+        raise Unreadable("F002", "an .xlsb binary workbook; save it as .xlsx / 请另存为 .xlsx")
+    if "word/document.xml" in names:
+        raise Unreadable("F002", "a Word document / Word 文档")
+    if any(n.startswith("ppt/") for n in names):
+        raise Unreadable("F002", "a PowerPoint file / PPT 文件")
+    if "mimetype" in names:
+        raise Unreadable("F002", "an OpenDocument file that is not a spreadsheet / 非电子表格的 OpenDocument 文件")
+    raise Unreadable("F002", "a zip archive, not a workbook / 压缩包而非工作簿")
+
+
+def _office_document(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> zipfile.ZipInfo | None:
+    """The workbook part named by _rels/.rels (minimal packages keep it outside xl/)."""
+    rels = names.get("_rels/.rels")
+    if rels is None:
+        return None
+    for rel in _rels(archive, rels):
+        if rel.get("Type", "").endswith("/officeDocument"):
+            target = _norm(rel.get("Target", ""))
+            if target.endswith(("workbook.xml", "workbook.bin")) or "spreadsheetml" in rel.get("Type", ""):
+                return names.get(target)
+    return None
+
+
+def _read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo | str, size: int) -> bytes:
+    name = info.filename if isinstance(info, zipfile.ZipInfo) else info
     try:
-        with archive.open(name) as handle:
+        with archive.open(info) as handle:
             return handle.read(size)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except _READ_ERRORS as exc:
         raise Unreadable("F003", f"part {name} cannot be read ({exc})") from None
 
 
+def _verify_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sinks: list) -> None:
+    """Inflate the part once to its end: zipfile checks its declared size and CRC on the way, and the
+    head of an XML part is searched for a DTD. Each sink is called with every chunk, then closed."""
+    is_xml = bool(_XML_PART.search(info.filename))
+    try:
+        with archive.open(info) as handle:
+            chunk = handle.read(_CHUNK)
+            if is_xml and chunk:
+                _refuse_dtd(info.filename, chunk)
+            while chunk:
+                for sink in sinks:
+                    sink(chunk)
+                chunk = handle.read(_CHUNK)
+    except Unreadable:
+        raise
+    except _READ_ERRORS as exc:
+        raise Unreadable("F003", f"part {info.filename} cannot be read ({exc})") from None
+    for sink in sinks:
+        sink.close()
+
+
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_PROLOG_LIMIT = 65536
 
 
-def _refuse_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """A DTD can only stand in the prolog, before the first element: look there, and refuse it."""
-    head = _read_part(archive, info.filename, 65536)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", "replace").encode("utf-8")
+def _refuse_dtd(name: str, head: bytes) -> None:
+    """A DTD can only stand in the prolog, before the first element: look there, and refuse it.
+    UTF-16 text is searched with its zero bytes dropped; a prolog longer than 64 KB is refused too."""
+    head = head[:_PROLOG_LIMIT]
+    if b"\x00" in head[:4] or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.replace(b"\x00", b"")
     match = _FIRST_ELEMENT.search(head)
     prolog = head[: match.start()] if match else head
-    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-        raise Unreadable("F003", f"XML part {info.filename} declares a DTD or entities (refused as unsafe) / 含 DTD 实体声明")
+    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+        raise Unreadable("F003", f"XML part {name} declares a DTD or entities (refused as unsafe) / 含 DTD 实体声明")
+    if match is None and len(head) >= _PROLOG_LIMIT:
+        raise Unreadable("F003", f"XML part {name} has no element in its first 64 KB (refused as unsafe)")
 
 
-def _parse_small_part(archive: zipfile.ZipFile, name: str | None) -> None:
+def _parse_small_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, label: str) -> None:
     """Parse a small structural part with defusedxml: proves it well-formed and entity-free."""
-    if not name:
-        raise Unreadable("F003", "the workbook has no [Content_Types].xml / 缺少内容类型清单")
+    if info is None:
+        raise Unreadable("F003", f"the workbook has no {label} / 缺少必需的部件")
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import fromstring
 
-    raw = _read_part(archive, name, 8 * 1024 * 1024)
+    raw = _read_part(archive, info, 8 * 1024 * 1024)
     try:
         fromstring(raw)
     except DefusedXmlException as exc:
-        raise Unreadable("F003", f"{name}: {type(exc).__name__} (refused as unsafe)") from None
-    except Exception as exc:  # noqa: BLE001 - ParseError and friends
-        raise Unreadable("F003", f"{name} is not well-formed XML ({exc})") from None
+        raise Unreadable("F003", f"{info.filename}: {type(exc).__name__} (refused as unsafe)") from None
+    except Exception as exc:  # noqa: BLE001 - ParseError, RecursionError and friends
+        raise Unreadable("F003", f"{info.filename} is not well-formed XML ({str(exc)[:120]})") from None
 
 
-def _calamine_open(data: bytes):
+def _rels(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> list:
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return list(fromstring(_read_part(archive, info, 8 * 1024 * 1024)))
+    except Unreadable:
+        raise
+    except Exception:  # noqa: BLE001 - unusable rels: the caller falls back
+        return []
+
+
+def _xlsx_sheet_parts(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo],
+                      workbook: zipfile.ZipInfo) -> dict[str, str]:
+    """Sheet name -> normalised part name, from the workbook part and its relationships (parsed by
+    defusedxml). A name given twice is left out (its extent is then the largest one)."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        book = fromstring(_read_part(archive, workbook, 8 * 1024 * 1024))
+    except Unreadable:
+        raise
+    except Exception:  # noqa: BLE001
+        return {}
+    book_key = _norm(workbook.filename)
+    base, _, leaf = book_key.rpartition("/")
+    rels_info = names.get(f"{base}/_rels/{leaf}.rels" if base else f"_rels/{leaf}.rels")
+    targets: dict[str, str] = {}
+    for rel in _rels(archive, rels_info) if rels_info is not None else []:
+        raw = _norm(rel.get("Target", ""))
+        pieces: list[str] = []
+        for piece in ((base + "/") if base and not rel.get("Target", "").startswith("/") else "").split("/") + raw.split("/"):
+            if piece == "..":
+                if pieces:
+                    pieces.pop()
+            elif piece not in ("", "."):
+                pieces.append(piece)
+        resolved = "/".join(pieces)
+        targets[rel.get("Id", "")] = resolved if resolved in names or raw not in names else raw
+    out: dict[str, str] = {}
+    twice: set[str] = set()
+    for element in book.iter():
+        if element.tag.endswith("}sheet") or element.tag == "sheet":
+            rid = next((v for k, v in element.attrib.items() if k.endswith("}id") or k == "r:id"), None)
+            name = element.get("name", "")
+            if name in out:
+                twice.add(name)
+            if rid in targets:
+                out[name] = targets[rid]
+    return {name: part for name, part in out.items() if name not in twice}
+
+
+# --- measuring an .xlsx sheet part ----------------------------------------------------------------
+#
+# calamine places a cell at its r="B7" reference, or, without one, after the previous cell of the row
+# (rows likewise follow <row r="…"> or count on). Cells written self-closing or empty hold no value.
+# The fast path (every cell has an r, no comments or CDATA) reads the references with a few regular
+# expressions per 1 MB chunk; anything else gets an upper bound, row by row (_bound_xlsx_sheet).
+
+_PFX = rb"(?:[A-Za-z_][\w.\-]*+:)?"
+_ATTRS = rb"""(?:[^<>"']|"[^"<>]*"|'[^'<>]*')*"""
+
+
+def _cell_patterns(prefix: bytes) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """(any <c> start tag, a self-closing <c/>, an open <c> with its r="B7") for a tag prefix."""
+    return (
+        re.compile(rb"<" + prefix + rb"c[\s/>]"),
+        re.compile(rb"<" + prefix + rb"c(?:\s" + _ATTRS + rb")?/>"),
+        re.compile(rb"<" + prefix + rb"c\s" + _ATTRS.replace(b")*", b")*?")
+                   + rb"(?<=\s)r\s*=\s*([\"'])([A-Za-z]{1,3})(\d{1,7})\1" + _ATTRS + rb"(?<!/)>"),
+    )
+
+
+# Unprefixed tags are the rule (Excel, WPS, LibreOffice): the patterns without the optional
+# namespace prefix are several times faster, so they are used when a chunk holds no "x:c" tag.
+_PLAIN = _cell_patterns(b"")
+_PREFIXED = _cell_patterns(_PFX)
+_C_ANY, _C_SELF, _C_REF = _PREFIXED
+_MERGE = re.compile(rb"<" + _PFX + rb"mergeCell[\s/>]")
+_PREFIXED_C = re.compile(rb":c[\s/>]")
+
+
+def _cells(buf: bytes) -> tuple[int, int, list[tuple[bytes, bytes, bytes]]]:
+    """(<c> start tags, self-closing ones, (quote, column, row) of open ones with a reference)."""
+    any_c, self_c, ref_c = _PREFIXED if _PREFIXED_C.search(buf) else _PLAIN
+    closing = len(self_c.findall(buf)) if b"/>" in buf else 0
+    return len(any_c.findall(buf)), closing, ref_c.findall(buf)
+
+
+_TRICKY = (b"<!--", b"<![CDATA[")
+_C_STARTS = (b"<c ", b"<c>", b"<c/", b"<c\t", b"<c\n", b"<c\r")
+_C_OPEN_R_FIRST = re.compile(rb'<c r="([A-Za-z]{1,3})(\d{1,10})"[^<>]*(?<!/)>')
+_C_SELF_PLAIN = re.compile(rb"<c(?:\s[^<>]*)?/>")
+
+
+class _SheetScan:
+    """The fast path over one part, fed 1 MB chunks; also refuses a text run too long for a cell."""
+
+    def __init__(self, limits: Limits, text_limit: bool = True):
+        self.any = self.self_closing = self.refs = self.merged = 0
+        self.letters: set[bytes] = set()
+        self.numbers: set[bytes] = set()
+        self.tricky = False
+        self._carry = b""
+        self._run = -1  # length of the text run being skipped, or -1
+        # a text node of N bytes holds at least N/10 characters (&#1114111; is the longest spelling)
+        self._longest_run = 10 * limits.max_cell_chars + 1024 if text_limit else float("inf")
+
+    def __call__(self, chunk: bytes) -> None:
+        if self._run >= 0:
+            first = chunk.find(b"<")
+            self._run += len(chunk) if first < 0 else first
+            self._check_run()
+            if first < 0:
+                return
+            self._run, chunk = -1, chunk[first:]
+        buf = self._carry + chunk
+        cut = buf.rfind(b"<")
+        if cut < 0:
+            self._carry = b""
+            return
+        self._carry, buf = buf[cut:], buf[:cut]
+        self._scan(buf)
+        if len(self._carry) > 65536:  # a long text after the last tag: scan the tag, skip the text
+            end = self._carry.find(b">")
+            if end < 0:
+                self.tricky = True  # one tag over 64 KB: leave it to the bound
+                self._carry = b""
+                return
+            self._scan(self._carry[: end + 1])
+            self._run = len(self._carry) - end - 1
+            self._carry = b""
+            self._check_run()
+
+    def _check_run(self) -> None:
+        if self._run > self._longest_run:
+            raise Unreadable("F004", f"a text of over {self._longest_run // 10} characters (limit for a cell: "
+                                     f"{(self._longest_run - 1024) // 10}) / 单元格文本超长")
+
+    def close(self) -> None:
+        self._scan(self._carry)
+        self._carry = b""
+
+    def _scan(self, buf: bytes) -> None:
+        if not buf:
+            return
+        if any(t in buf for t in _TRICKY):
+            self.tricky = True
+        elif not _PREFIXED_C.search(buf):  # cheapest first: every cell written <c r="B7" …> or <c …/>
+            starts = sum(map(buf.count, _C_STARTS))
+            refs = _C_OPEN_R_FIRST.findall(buf)
+            closing = len(_C_SELF_PLAIN.findall(buf)) if b"/>" in buf else 0
+            if len(refs) + closing == starts:
+                self.any += starts
+                self.refs += len(refs)
+                self.self_closing += closing
+                self.letters.update(map(itemgetter(0), refs))
+                self.numbers.update(map(itemgetter(1), refs))
+                if b"mergeCell" in buf:
+                    self.merged += len(_MERGE.findall(buf))
+                return
+        count, closing, refs = _cells(buf)
+        self.any += count
+        self.self_closing += closing
+        self.refs += len(refs)
+        self.letters.update(map(itemgetter(1), refs))
+        self.numbers.update(map(itemgetter(2), refs))
+        if b"mergeCell" in buf:
+            self.merged += len(_MERGE.findall(buf))
+
+    def extent(self) -> Extent | None:
+        """The extent, or None when the fast path cannot vouch for it."""
+        if self.tricky or self.any != self.self_closing + self.refs:
+            return None
+        rows = max((int(n) for n in self.numbers), default=0)
+        cols = max((_column_number(c) for c in self.letters), default=0)
+        return Extent(rows, cols, self.refs, self.merged)
+
+
+def _column_number(letters: bytes) -> int:
+    """b'A' -> 1, b'AA' -> 27."""
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ch - 64
+    return number
+
+
+_ROW_END = re.compile(rb"</" + _PFX + rb"row\s*>")
+_ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"']?(\d{1,10})")
+_ANY_REF = re.compile(rb"\sr\s*=\s*[\"']?([A-Za-z]{1,3})(\d{1,10})")
+
+
+def _bound_xlsx_sheet(data: bytes, limits: Limits) -> Extent:
+    """An upper bound of the extent when the fast path cannot vouch for it (cells without an r, a
+    comment, an odd attribute): row by row, cells without a reference are counted on from the
+    largest reference seen, row numbers from any r="7" in the row. Text matching is loose on purpose:
+    a fake reference can only raise the bound. Stops as soon as the bound is over the limits."""
+    extent = Extent()
+    row = 0  # upper bound of the reader's current row index
+    segments = data.split(b"</row>") if not re.search(rb"</[\w.\-]+:row|</row\s", data) else _ROW_END.split(data)
+    for segment in segments:
+        numbers = _ROW_NUMBER.findall(segment) if b"r" in segment else ()
+        if numbers:
+            row = max(row, max(map(int, numbers)) - 1)
+        cells, closing, placed = _cells(segment)
+        if cells:
+            refs = _ANY_REF.findall(segment) if placed or b"r" in segment else ()
+            unplaced = max(0, cells - len(placed) - closing)
+            if refs:
+                extent.cols = max(extent.cols, max(_column_number(c) for c, _ in refs) + unplaced)
+                extent.rows = max(extent.rows, max(int(r) for _, r in refs))
+            else:
+                extent.cols = max(extent.cols, unplaced)
+            if unplaced:
+                extent.rows = max(extent.rows, row + 1)
+            extent.cells += cells
+            if (extent.rows > limits.max_rows or extent.cells > limits.max_cells
+                    or extent.rows * extent.cols > limits.max_cells):
+                return extent
+        row += 1
+    extent.merged = len(_MERGE.findall(data))
+    return extent
+
+
+_SI = re.compile(rb"<" + _PFX + rb"si[\s/>]")
+_ANY_TAG = re.compile(rb"<[A-Za-z_]")
+
+
+class _ElementCount:
+    """Counts elements matching `pattern` in a part calamine holds whole in memory when the workbook
+    opens (shared strings; the workbook, its rels and styles) and refuses more than max_cells."""
+
+    def __init__(self, name: str, pattern: re.Pattern, limits: Limits, what: str):
+        self.name, self.pattern, self.limit, self.what = name, pattern, limits.max_cells, what
+        self.count, self._tail = 0, b""
+
+    def __call__(self, chunk: bytes) -> None:
+        buf = self._tail + chunk
+        cut = buf.rfind(b"<")  # a tag cut in two by the chunking is counted in the next round
+        if cut < 0:
+            self._tail = b""
+            return
+        self.count += len(self.pattern.findall(buf, 0, cut))
+        self._tail = buf[cut:cut + 256]  # an element name is short; the rest is text
+        if self.count > self.limit:
+            raise Unreadable("F004", f"{self.name} holds over {self.limit} {self.what}")
+
+    def close(self) -> None:
+        self.count += len(self.pattern.findall(self._tail))
+        self._tail = b""
+        if self.count > self.limit:
+            raise Unreadable("F004", f"{self.name} holds over {self.limit} {self.what}")
+
+
+# --- measuring .ods content -----------------------------------------------------------------------
+#
+# calamine reads every table of content.xml when the workbook opens. A row holds its cells (each
+# repeated number-columns-repeated times; a last run of empty cells is dropped), rows are repeated
+# number-rows-repeated times between the first and the last row holding a value, and the grid is
+# rows × widest row. A few bytes can ask for billions of cells (issue_594_dos.ods): measure first.
+
+
+class _OdsManifest:
+    def __init__(self):
+        self.encrypted = False
+        self._tail = b""
+
+    def __call__(self, chunk: bytes) -> None:
+        if b"encryption-data" in self._tail + chunk:
+            self.encrypted = True
+        self._tail = chunk[-32:]
+
+    def close(self) -> None:
+        if self.encrypted:
+            raise Unreadable("F003", "encrypted (password-protected) workbook / 工作簿已加密")
+
+
+_ODS_TOKEN = re.compile(
+    rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<\?.*?(?:\?>|\Z)"
+    rb"|<(/?)([^\s/>!?<]+)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"
+    rb"|<",
+    re.S,
+)
+_ODS_ATTR = re.compile(rb"(?:^|\s)([\w.:\-]+)\s*=\s*([\"'])(.*?)\2", re.S)
+_ODS_VALUE_ATTRS = frozenset({
+    b"office:value", b"office:string-value", b"office:date-value", b"office:time-value",
+    b"office:boolean-value", b"office:value-type", b"table:formula",
+})
+_ODS_CELLS = (b"table:table-cell", b"table:covered-table-cell")
+
+
+def _repeat(attrs: dict, key: bytes) -> int:
+    raw = attrs.get(key)
+    if raw is None:
+        return 1
+    try:
+        return max(int(raw.strip() or b"1"), 0)
+    except ValueError:
+        return 1
+
+
+class _OdsTable:
+    def __init__(self, name: str):
+        self.name = name
+        self.rows: list[tuple[int, int, int]] = []  # (repeat, first value column or -1, width with values)
+        self.raw = 0  # cells calamine keeps before building the grid
+
+    def extent(self) -> Extent:
+        filled = [i for i, (_, first, _) in enumerate(self.rows) if first >= 0]
+        if not filled:
+            return Extent(0, 0, self.raw)
+        lo, hi = filled[0], filled[-1]
+        before = sum(rep for rep, _, _ in self.rows[:lo])
+        span = sum(rep for rep, _, _ in self.rows[lo:hi + 1])
+        width = max(w for _, first, w in self.rows if first >= 0)
+        return Extent(before + span, width, max(self.raw, span * width))
+
+
+def _measure_ods(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
+    data = _read_part(archive, info, limits.max_unzipped_bytes + 1)
+    table: _OdsTable | None = None
+    row: list[int] | None = None  # [cells pushed, pending empty run, first value col, width]
+    row_repeat = 1
+    cell_chars = 0
+    in_cell = False
+
+    def end_row():
+        nonlocal row
+        if table is not None and row is not None:
+            table.raw += row[0]
+            table.rows.append((row_repeat, row[2], row[3]))
+            if table.raw > limits.max_cells:
+                _check_extent(f"sheet '{table.name}'", Extent(cells=table.raw), limits)
+        row = None
+
+    longest = 10 * limits.max_cell_chars + 1024  # bytes of text or of one tag a cell could need
+    previous = 0
+    for match in _ODS_TOKEN.finditer(data):
+        if match.start() - previous > longest or match.end() - match.start() > longest:
+            raise Unreadable("F004", f"content.xml holds a text or tag over {longest} bytes / 单元格文本超长")
+        previous = match.end()
+        name = match.group(2)
+        if name is None:
+            continue
+        closing, raw_attrs = match.group(1), match.group(3)
+        self_closing = raw_attrs.endswith(b"/")
+        if name == b"table:table":
+            if closing:
+                end_row()
+                if table is not None:
+                    _check_extent(f"sheet '{table.name}'", table.extent(), limits)
+                table = None
+            elif not self_closing:
+                attrs = dict((k, v) for k, _, v in _ODS_ATTR.findall(raw_attrs))
+                table = _OdsTable(attrs.get(b"table:name", b"?").decode("utf-8", "replace")[:60])
+        elif table is None:
+            continue
+        elif name == b"table:table-row":
+            if closing:
+                end_row()
+                continue
+            end_row()
+            attrs = dict((k, v) for k, _, v in _ODS_ATTR.findall(raw_attrs))
+            row_repeat = _repeat(attrs, b"table:number-rows-repeated")
+            row = [0, 0, -1, 0]
+            if self_closing:
+                end_row()
+        elif name in _ODS_CELLS and row is not None:
+            if closing:
+                in_cell = False
+                continue
+            attrs = dict((k, v) for k, _, v in _ODS_ATTR.findall(raw_attrs))
+            repeat = _repeat(attrs, b"table:number-columns-repeated")
+            if any(key in _ODS_VALUE_ATTRS for key in attrs):
+                start = row[0] + row[1]
+                row[0] = start + repeat
+                row[1] = 0
+                if row[2] < 0:
+                    row[2] = start
+                row[3] = row[0]
+            else:
+                row[0] += row[1]
+                row[1] = repeat
+            if row[0] + row[1] > limits.max_cells:
+                _check_extent(f"sheet '{table.name}'", Extent(1, row[0] + row[1]), limits)
+            in_cell, cell_chars = not self_closing, 0
+        elif name == b"text:s" and in_cell and not closing:
+            attrs = dict((k, v) for k, _, v in _ODS_ATTR.findall(raw_attrs))
+            cell_chars += _repeat(attrs, b"text:c")
+            if cell_chars > limits.max_cell_chars:
+                raise Unreadable("F004", f"a cell of sheet '{table.name}' holds over {limits.max_cell_chars} characters")
+    end_row()
+    if table is not None:
+        _check_extent(f"sheet '{table.name}'", table.extent(), limits)
+
+
+# --- OLE containers (.xls, and encrypted OOXML) ---------------------------------------------------
+
+_FREE_LIMIT = 0xFFFFFFFA  # sector numbers at or above this are markers (end of chain, free…)
+
+
+class _Cfb:
+    """Just enough of [MS-CFB] to find a stream by name, and where each of its bytes lies in the
+    file; every chain is bounded (a loop or a sector past the end is a corrupt file)."""
+
+    def __init__(self, data: bytes):
+        if len(data) < 512:
+            raise ValueError("shorter than an OLE header")
+        shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+        if shift not in (9, 12) or mini_shift != 6:
+            raise ValueError("bad sector sizes")
+        self.data = data
+        self.size = 1 << shift
+        major = struct.unpack_from("<H", data, 0x1A)[0]
+        dir_start, = struct.unpack_from("<I", data, 0x30)
+        self.cutoff, minifat_start, _, difat_start = struct.unpack_from("<IIII", data, 0x38)
+        difat = list(struct.unpack_from("<109I", data, 0x4C))
+        seen: set[int] = set()
+        sector = difat_start
+        per = self.size // 4
+        while sector < _FREE_LIMIT and sector not in seen and len(seen) <= len(data) // self.size:
+            seen.add(sector)
+            entries = struct.unpack(f"<{per}I", self._sector(sector))
+            difat.extend(entries[:-1])
+            sector = entries[-1]
+        fat = bytearray()
+        for sector in difat:
+            if sector < _FREE_LIMIT:
+                fat += self._sector(sector)
+        self.fat = struct.unpack(f"<{len(fat) // 4}I", fat[: len(fat) // 4 * 4])
+        self.entries = []
+        dirs = self._read(self._chain(dir_start, self.fat), self.size)
+        for offset in range(0, len(dirs) - 127, 128):
+            raw = dirs[offset:offset + 128]
+            name_len = min(struct.unpack_from("<H", raw, 64)[0], 64)
+            name = raw[: max(0, name_len - 2)].decode("utf-16-le", "ignore")
+            start = struct.unpack_from("<I", raw, 116)[0]
+            size = struct.unpack_from("<Q" if major == 4 else "<I", raw, 120)[0]
+            self.entries.append((name, raw[66], start, size))
+        if not self.entries:
+            raise ValueError("no directory")
+        _, _, root_start, root_size = self.entries[0]
+        self.mini_places = self._chain(root_start, self.fat, root_size) if root_start < _FREE_LIMIT else []
+        minifat = self._read(self._chain(minifat_start, self.fat), self.size) if minifat_start < _FREE_LIMIT else b""
+        self.minifat = struct.unpack(f"<{len(minifat) // 4}I", minifat[: len(minifat) // 4 * 4])
+
+    def _sector(self, number: int) -> bytes:
+        start = (number + 1) * self.size
+        if start >= len(self.data):
+            raise ValueError(f"sector {number} beyond the end of the file")
+        return self.data[start:start + self.size]
+
+    def _chain(self, start: int, fat, size: int | None = None, unit: int | None = None) -> list[int]:
+        """File offsets of the units (sectors, or 64-byte mini sectors) of the chain from `start`."""
+        unit = unit or self.size
+        places: list[int] = []
+        sector = start
+        while sector < _FREE_LIMIT:
+            if len(places) > len(fat) or sector >= len(fat):
+                raise ValueError("broken sector chain")
+            if unit == self.size:
+                place = (sector + 1) * self.size
+                if place >= len(self.data):
+                    raise ValueError(f"sector {sector} beyond the end of the file")
+            else:
+                inner = sector * 64
+                if inner // self.size >= len(self.mini_places):
+                    raise ValueError("mini sector beyond the mini stream")
+                place = self.mini_places[inner // self.size] + inner % self.size
+            places.append(place)
+            if size is not None and len(places) * unit >= size:
+                break
+            sector = fat[sector]
+        return places
+
+    def _read(self, places: list[int], unit: int, size: int | None = None) -> bytes:
+        out = b"".join(self.data[p:p + unit] for p in places)
+        return out[:size] if size is not None else out
+
+    def names(self) -> set[str]:
+        return {name.lower() for name, kind, _, _ in self.entries if kind == 2}
+
+    def stream(self, wanted: str) -> tuple[bytes, list[int], int] | None:
+        """(the stream's bytes, file offsets of its units, unit size), or None."""
+        for name, kind, start, size in self.entries:
+            if kind == 2 and name.lower() == wanted.lower():
+                unit = 64 if size < self.cutoff else self.size
+                places = self._chain(start, self.minifat if unit == 64 else self.fat, size, unit)
+                return self._read(places, unit, size), places, unit
+        return None
+
+
+def _inspect_ole(data: bytes, path: Path, limits: Limits) -> _Inspected:
+    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data[:1 << 20] or (
+        b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in data[:1 << 20]
+    ):
+        raise Unreadable("F003", "encrypted (password-protected) workbook / 工作簿已加密")
+    try:
+        cfb = _Cfb(data)
+        names = cfb.names()
+        found = cfb.stream("Workbook") if "workbook" in names else cfb.stream("Book")
+    except (ValueError, struct.error, IndexError) as exc:
+        raise Unreadable("F003", f"corrupt OLE container / 文件结构损坏 ({exc})") from None
+    if found is None:
+        if "worddocument" in names:
+            raise Unreadable("F002", "a Word document / Word 文档")
+        if "powerpoint document" in names:
+            raise Unreadable("F002", "a PowerPoint file / PPT 文件")
+        if path.suffix.lower() in (".doc", ".ppt", ".msg"):
+            raise Unreadable("F002", f"an Office {path.suffix} file, not a workbook")
+        raise Unreadable("F002", "an OLE file without a workbook stream / 不含工作簿的 OLE 文件")
+    stream, places, unit = found
+    headers = _measure_biff(stream, limits)
+    inspected = _Inspected("xls")
+    if headers:  # calamine reserves DIMENSIONS rows × columns up front, trusting it: blank them out
+        patched = bytearray(data)
+        for start, length in headers:
+            for offset in range(start, start + length):
+                patched[places[offset // unit] + offset % unit] = 0
+        inspected.data = bytes(patched)
+    return inspected
+
+
+# BIFF records calamine turns into cells (row u16, column u16 first), as in its xls reader.
+_BIFF_CELLS = frozenset({0x0203, 0x0204, 0x0205, 0x027E, 0x00FD})
+_BIFF_MIN_LEN = {0x0203: 14, 0x0204: 6, 0x0205: 8, 0x027E: 10, 0x00FD: 10, 0x0006: 20, 0x00BD: 6}
+
+
+def _measure_biff(stream: bytes, limits: Limits) -> list[tuple[int, int]]:
+    """Refuse a BIFF workbook whose sheets would not fit the limits, before calamine builds them (it
+    reads every sheet when the workbook opens, each as a dense grid from its cell records).
+
+    Returns where the DIMENSIONS record bodies lie (offset, length): calamine reserves their rows ×
+    columns up front, in 32-bit arithmetic, so a first row after the last one asks for terabytes and
+    aborts the process. They are only a hint; the caller blanks them out.
+    """
+    unpack = struct.unpack_from
+    positions: list[int] = []
+    headers: list[tuple[int, int]] = []
+    pos, end = 0, len(stream)
+    while pos + 4 <= end:
+        typ, size = unpack("<HH", stream, pos)
+        body = pos + 4
+        if typ == 0x002F and size >= 2 and body + 2 <= end and unpack("<H", stream, body)[0] != 0:
+            raise Unreadable("F003", "encrypted (password-protected) workbook / 工作簿已加密")
+        if typ == 0x0085 and size >= 4 and body + 4 <= end:
+            positions.append(unpack("<I", stream, body)[0])
+        if typ == 0x000A:
+            break
+        pos = body + size
+    for number, start in enumerate(positions, 1):
+        extent = Extent()
+        pos = start
+        fmla_row = fmla_col = 0
+        while pos + 4 <= end:
+            typ, size = unpack("<HH", stream, pos)
+            body = pos + 4
+            if body + size > end:
+                break
+            if typ == 0x000A:
+                break
+            if typ == 0x0200:
+                headers.append((body, size))
+            elif size >= _BIFF_MIN_LEN.get(typ, 1 << 20):
+                if typ in _BIFF_CELLS or typ == 0x0006:
+                    row, col = unpack("<HH", stream, body)
+                    if typ == 0x0006:
+                        fmla_row, fmla_col = row, col
+                    _grow(extent, row, col, 1)
+                elif typ == 0x00BD:
+                    row, first = unpack("<HH", stream, body)
+                    count = max(0, (size - 6) // 6)
+                    _grow(extent, row, first + max(count - 1, 0), count)
+            elif typ == 0x0207:
+                _grow(extent, fmla_row, fmla_col, 1)
+            elif typ == 0x00E5 and size >= 2:
+                extent.merged += unpack("<H", stream, body)[0]
+            pos = body + size
+            if extent.cells > limits.max_cells:
+                break
+        _check_extent(f"sheet {number}", extent, limits)
+    return headers
+
+
+def _grow(extent: Extent, row: int, col: int, cells: int) -> None:
+    extent.rows = max(extent.rows, row + 1)
+    extent.cols = max(extent.cols, col + 1)
+    extent.cells += cells
+
+
+# --- calamine -----------------------------------------------------------------------------------
+
+# pyo3 reports a panic inside the Rust reader as PanicException, a BaseException subclass: the
+# reader's failures are caught as BaseException, except the ones that must stop the program.
+_PASS_THROUGH = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+def _calamine_open(data: bytes, kind: str = ""):
     import python_calamine
 
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - every parser failure is a finding
-        raise _classify(exc) from exc
+    except _PASS_THROUGH:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every parser failure (a Rust panic too) is a finding
+        unreadable = _classify(exc)
+        if "cannot detect file format" in unreadable.reason.lower():  # every reader failed on it
+            unreadable = Unreadable("F003", f"the {kind or 'workbook'} content is damaged and cannot be parsed"
+                                            " / 文件内容损坏，无法解析")
+        raise unreadable from exc
 
 
 def _classify(exc: BaseException) -> Unreadable:
     name = type(exc).__name__
+    if isinstance(exc, MemoryError):
+        return Unreadable("F004", "the reader ran out of memory / 内存不足")
     text = _reason(exc)
     if name == "PasswordError" or "password" in text.lower() or "encrypt" in text.lower():
         return Unreadable("F003", "encrypted (password-protected) workbook / 工作簿已加密")
@@ -269,73 +1030,102 @@ def _reason(exc: BaseException) -> str:
     return text[:200]
 
 
-def _fill_merged(rows: list[list], merged) -> None:
+def _check_text(name: str, rows: list[list], limits: Limits) -> None:
+    """No cell may hold more text than Excel allows (a longer one was not written by Excel or WPS)."""
+    longest = limits.max_cell_chars
+    for row in rows:
+        for value in row:
+            if value.__class__ is str and len(value) > longest:
+                raise Unreadable("F004", f"a cell of sheet '{name}' holds {len(value)} characters (limit {longest})")
+
+
+def _fill_merged(name: str, rows: list[list], merged, limits: Limits) -> None:
     if not rows:
         return
+    if len(merged) > limits.max_merged:
+        raise Unreadable("F004", f"sheet '{name}' has {len(merged)} merged ranges (limit {limits.max_merged})")
     height, width = len(rows), max(len(r) for r in rows)
+    ranges = []
+    area = 0
     for (r0, c0), (r1, c1) in merged:
-        if r0 >= height or c0 >= len(rows[r0]):
+        if r0 >= height or c0 >= len(rows[r0]) or r1 < r0 or c1 < c0:
             continue
+        r1, c1 = min(r1, height - 1), min(c1, width - 1)
+        area += (r1 - r0 + 1) * (c1 - c0 + 1)
+        ranges.append((r0, c0, r1, c1))
+    if area > limits.max_cells:  # overlapping ranges could make this loop quadratic
+        raise Unreadable("F004", f"merged ranges of sheet '{name}' cover {area} cells (limit {limits.max_cells})")
+    for r0, c0, r1, c1 in ranges:
         value = rows[r0][c0]
         if value in ("", None):
             continue
-        for r in range(r0, min(r1, height - 1) + 1):
+        for r in range(r0, r1 + 1):
             row = rows[r]
-            for c in range(c0, min(c1, width - 1, len(row) - 1) + 1):
+            for c in range(c0, min(c1, len(row) - 1) + 1):
                 if row[c] in ("", None):
                     row[c] = value
 
 
-def _xlsx_sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> part name, from xl/workbook.xml and its relationships (parsed by defusedxml)."""
-    from defusedxml.ElementTree import fromstring
-
-    names = {i.filename.lower(): i.filename for i in archive.infolist()}
-    book = fromstring(_read_part(archive, names["xl/workbook.xml"], 8 * 1024 * 1024))
-    rels_name = names.get("xl/_rels/workbook.xml.rels")
-    targets: dict[str, str] = {}
-    if rels_name:
-        for rel in fromstring(_read_part(archive, rels_name, 8 * 1024 * 1024)):
-            target = rel.get("Target", "")
-            target = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            targets[rel.get("Id", "")] = names.get(target.lower(), target)
-    out: dict[str, str] = {}
-    for element in book.iter():
-        if element.tag.endswith("}sheet") or element.tag == "sheet":
-            rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
-            if rid in targets:
-                out[element.get("name", "")] = targets[rid]
-    return out
-
-
 def _scan_formulas(archive: zipfile.ZipFile, part: str) -> set[str]:
-    """Cells of `part` holding a formula (<f>) but no cached value (<v> missing or empty)."""
+    """Cells of `part` holding a formula (<f>) but no cached value (<v> missing or empty).
+
+    Streams the part through expat without building a tree (memory stays flat whatever the part
+    holds); a DTD makes expat stop (refused, as everywhere)."""
     with archive.open(part) as handle:
         found = False
         tail = b""
-        while chunk := handle.read(1 << 20):  # cheap pre-filter: most sheets have no formulas
-            if b"<f>" in tail + chunk or b"<f " in tail + chunk or b":f>" in tail + chunk or b":f " in tail + chunk:
+        while chunk := handle.read(_CHUNK):  # cheap pre-filter: most sheets have no formulas
+            window = tail + chunk
+            if b"<f>" in window or b"<f " in window or b":f>" in window or b":f " in window:
                 found = True
                 break
             tail = chunk[-4:]
     if not found:
         return set()
-    from defusedxml.ElementTree import iterparse
+    from xml.parsers import expat
 
     cells: set[str] = set()
+    state = {"ref": None, "f": False, "v": False, "in_v": False}
+
+    def local(tag: str) -> str:
+        return tag.rsplit(":", 1)[-1]
+
+    def start(tag, attrs):
+        name = local(tag)
+        if name == "c":
+            state.update(ref=attrs.get("r", ""), f=False, v=False, in_v=False)
+        elif state["ref"] is not None:
+            if name == "f":
+                state["f"] = True
+            elif name in ("v", "is"):
+                state["in_v"] = True
+
+    def end(tag):
+        name = local(tag)
+        if name == "c" and state["ref"] is not None:
+            if state["f"] and not state["v"]:
+                cells.add(state["ref"])
+            state["ref"] = None
+        elif name in ("v", "is"):
+            state["in_v"] = False
+
+    def text(data):
+        if state["in_v"] and data.strip():
+            state["v"] = True
+
+    def refuse(*_args):
+        raise ValueError("DTD in a sheet part")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
     with archive.open(part) as handle:
-        for _event, element in iterparse(handle, events=("end",)):
-            if element.tag.endswith("}c") or element.tag == "c":
-                has_formula = has_value = False
-                for child in element:
-                    local = child.tag.rsplit("}", 1)[-1]
-                    if local == "f":
-                        has_formula = True
-                    elif local in ("v", "is") and (child.text or len(child)):
-                        has_value = True
-                if has_formula and not has_value:
-                    cells.add(element.get("r", ""))
-                element.clear()
+        while chunk := handle.read(_CHUNK):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
     return cells
 
 
