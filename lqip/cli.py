@@ -215,7 +215,7 @@ def check(
     fmt = Format(_format_choice(format, tuple(f.value for f in Format)))
     language = _lang(lang)
     selected = _select_paths(paths or [], changed_since)
-    if not selected and not changed_since:
+    if not selected and not changed_since and "-" not in (paths or []):
         raise typer.BadParameter("give at least one workbook or directory", param_hint="PATHS")
     limits = _limits(max_file_mb, max_unzipped_mb, max_rows, max_cells)
     files = expand(selected)

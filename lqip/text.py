@@ -28,8 +28,12 @@ def fold(text: str) -> str:
 def name_key(text: str) -> str:
     """The key a name is matched by: folded, without a trailing unit bracket or '*' markers."""
     key = fold(text).replace("*", "").replace('"', "")
-    stripped = _TRAILING_BRACKET.sub("", key)
-    return stripped or key
+    for _ in range(3):  # "…（含分支机构）（家）": a unit bracket after a bracket of the name
+        stripped = _TRAILING_BRACKET.sub("", key)
+        if not stripped or stripped == key:
+            break
+        key = stripped
+    return key
 
 
 def cell_text(value: object) -> str:

@@ -427,9 +427,6 @@ def test_stdin_path_that_does_not_exist_is_f001(repo):
     assert result.exit_code == 1
 
 
-@pytest.mark.xfail(reason="cli.py (not this issue's file): `lqip check -` with an empty list on stdin exits 2 "
-                          "('give at least one workbook'); in a pipeline where nothing changed it should pass (0), "
-                          "as --changed-since does", strict=True)
 def test_empty_stdin_is_nothing_to_check(repo):
     assert check("--format", "json", "-", input="").exit_code == 0
 

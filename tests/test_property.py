@@ -13,7 +13,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -91,8 +90,7 @@ def indicator_label(draw, indicator) -> tuple[str | None, str | None]:
     names = [indicator.name, *indicator.aliases]
     name = draw(st.sampled_from(names))
     spellings = [name, f" {name}", name.replace("知识产权", "知识产权 ", 1)]
-    if not name.endswith("）"):  # a name ending in a bracket plus a unit bracket: see the xfail below
-        spellings.append(f"{name}（{indicator.unit}）")
+    spellings.append(f"{name}（{indicator.unit}）")
     name = draw(st.sampled_from(spellings))
     which = draw(st.sampled_from(["code", "name", "both"]))
     return (code if which != "name" else None), (name if which != "code" else None)
@@ -201,9 +199,6 @@ def test_the_tidy_table_recovers_the_figures_written(case):
     assert tidy == expected
 
 
-@pytest.mark.xfail(reason="text.name_key / reader.indicator_index (not this issue's files) drop one trailing bracket: "
-                          "'知识产权中介机构累计数量（含分支机构）（家）', I15's canonical name with its unit, is not "
-                          "recognised (V301), though returns.md says a trailing unit in brackets is ignored", strict=True)
 def test_canonical_name_ending_in_a_bracket_with_a_unit_bracket(tmp_path):
     path = tmp_path / "i15.xlsx"
     _write(path, {"填报信息": [["填报单位", "市市场监管局"], ["报告年度", 2023]],
