@@ -56,12 +56,23 @@ def check_file(path: str | os.PathLike, plan: Plan | None = None, limits: Limits
         return FileReport(path=str(path), unit=None, year=None, findings=[finding("F003", file=path, reason=reason)])
 
 
+def _check_file_without_rows(path, plan: Plan, limits: Limits | None = None, debug: bool = False) -> FileReport:
+    """check_file, dropping the tidy rows: a worker then sends back findings and scores only."""
+    report = check_file(path, plan, limits, debug)
+    report.ret = None
+    return report
+
+
 def check_paths(paths: list[str | os.PathLike], plan: Plan | None = None, limits: Limits | None = None,
-                debug: bool = False, jobs: int | None = None, progress=None) -> Report:
-    """Check every file the paths mean (directories recursively); one Report, files in order."""
+                debug: bool = False, jobs: int | None = None, progress=None, keep_rows: bool = True) -> Report:
+    """Check every file the paths mean (directories recursively); one Report, files in order.
+
+    `keep_rows=False` leaves `FileReport.ret` empty: the tidy rows of a 100,000-row workbook cost
+    more to send back from a worker process than to read, and only `summary` needs them."""
     from lqip.batch import map_files
 
     plan = plan or load_plan()
     files = expand(paths)
-    reports = map_files(check_file, files, plan, limits, debug=debug, jobs=jobs, progress=progress)
+    fn = check_file if keep_rows else _check_file_without_rows
+    reports = map_files(fn, files, plan, limits, debug=debug, jobs=jobs, progress=progress)
     return Report(files=reports)

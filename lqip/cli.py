@@ -220,7 +220,7 @@ def check(
     limits = _limits(max_file_mb, max_unzipped_mb, max_rows, max_cells)
     files = expand(selected)
     with _progress(fmt is Format.TEXT, len(files)) as advance:
-        report = check_paths(files, plan, limits, debug=debug, jobs=jobs, progress=advance)
+        report = check_paths(files, plan, limits, debug=debug, jobs=jobs, progress=advance, keep_rows=False)
     render = renderer(fmt)
     if fmt is Format.TEXT:
         render(report, language, sys.stdout, plan=plan)

@@ -304,37 +304,35 @@ def _read_long(ret: Return, sheet: str, rows: list[list], top: int, columns: dic
     unit_c, target_c, rep_c, note_c = pick.get("unit"), pick.get("target"), pick.get("reporter"), pick.get("note")
     if year is not None:
         year_c = None
-    texts: dict = {}  # cell value -> display text; a big sheet repeats few distinct values
+    data = rows[top + 1:]
+    n = len(data)
 
-    def text(value):
-        if value is None or value == "":
-            return ""
-        found = texts.get(value)
-        if found is None:
-            found = texts[value] = cell_text(value)
-        return found
+    def raw(c) -> list:
+        return [row[c] for row in data] if c is not None else [None] * n
 
+    def texts(c) -> list:
+        """The column as display text, each distinct value converted once (a big sheet repeats few)."""
+        if c is None:
+            return [""] * n
+        values = raw(c)
+        distinct = {v: cell_text(v) for v in set(values)}
+        return [distinct[v] for v in values]
+
+    codes, names, units, reporters, notes = texts(code_c), texts(name_c), texts(unit_c), texts(rep_c), texts(note_c)
+    years = raw(year_c) if year_c is not None else [year] * n
+    values, targets = raw(value_c), raw(target_c)
     out = ret.indicators
-    for r in range(top + 1, len(rows)):
-        row = rows[r]
-        code = text(row[code_c]) if code_c is not None else ""
-        name = text(row[name_c]) if name_c is not None else ""
+    for i in range(n):
+        code, name = codes[i], names[i]
         if not code and not name:
             continue  # blank or spacer row
-        value = row[value_c]
+        value = values[i]
         if value == "":
             value = None
-        if _is_footer(name or code) and value is None:
+        if value is None and _is_footer(name or code):
             continue
-        out.append(IndicatorRow(
-            sheet, r + 1, cols, code, name,
-            row[year_c] if year_c is not None else year,
-            value,
-            text(row[unit_c]) if unit_c is not None else "",
-            row[target_c] if target_c is not None else None,
-            text(row[rep_c]) if rep_c is not None else "",
-            text(row[note_c]) if note_c is not None else "",
-        ))
+        out.append(IndicatorRow(sheet, top + i + 2, cols, code, name, years[i], value, units[i], targets[i],
+                                reporters[i], notes[i]))
 
 
 def _read_tasks(ret: Return, sheet: str, rows: list[list]) -> None:
@@ -399,6 +397,21 @@ def task_by_code(plan, text: str) -> str | None:
     return _by_code(plan.tasks, text)
 
 
+def _identify_indicator(plan, index: dict, code: str, name: str) -> tuple:
+    """(code_id, name_id, indicator) of a row's code and name cells.
+
+    The code is the stable identifier; a name that is not recognised does not overrule it. When
+    both are recognised they must agree (else V302 and no indicator)."""
+    code_id = (indicator_by_code(plan, code) or index.get(name_key(code))) if code else None
+    name_id = None
+    if name:
+        key = name_key(name)
+        name_id = index.get(key) or index.get(_NUMBERING.sub("", key))
+    if code_id and name_id and code_id != name_id:
+        return code_id, name_id, None
+    return code_id, name_id, code_id or name_id
+
+
 def resolve(ret: Return, plan, book=None) -> None:
     """Fill the resolved fields of every row: indicator, unit, year, parsed value, task, status."""
     info = ret.info
@@ -430,24 +443,15 @@ def resolve(ret: Return, plan, book=None) -> None:
             unit_cache[reporter] = resolver.resolve(reporter)
         return unit_cache[reporter]
 
-    code_cache: dict[str, str | None] = {}
+    ids_cache: dict[tuple[str, str], tuple] = {}  # (code, name) -> (code_id, name_id, indicator)
     year_cache: dict = {}
     parse_cache: dict = {}  # a big sheet repeats few distinct (value, indicator, unit) triples
     empty_cells: list = []
     for row in ret.indicators:
-        if row.code:
-            if row.code not in code_cache:
-                code_cache[row.code] = indicator_by_code(plan, row.code) or index.get(name_key(row.code))
-            row.code_id = code_cache[row.code]
-        if row.name:
-            key = name_key(row.name)
-            row.name_id = index.get(key) or index.get(_NUMBERING.sub("", key))
-        # The code is the stable identifier; a name that is not recognised does not overrule it.
-        # When both are recognised they must agree (else V302 and no indicator).
-        if row.code_id and row.name_id and row.code_id != row.name_id:
-            row.indicator = None
-        else:
-            row.indicator = row.code_id or row.name_id
+        ids = ids_cache.get((row.code, row.name))
+        if ids is None:
+            ids = ids_cache[(row.code, row.name)] = _identify_indicator(plan, index, row.code, row.name)
+        row.code_id, row.name_id, row.indicator = ids
         row.unit = unit_of(row.reporter_raw)
         raw_year = row.year_raw
         if raw_year is None or raw_year == "":
@@ -457,12 +461,12 @@ def resolve(ret: Return, plan, book=None) -> None:
             if year == 0:
                 year = year_cache[raw_year] = parse_year(raw_year)
             row.year = year
-        ind = by_id.get(row.indicator) if row.indicator else None
-        if ind is not None:
+        if row.indicator is not None:
             raw = row.value_raw
-            key = (raw.__class__, raw, ind.id, row.unit_raw)  # the class keeps True apart from 1
+            key = (raw.__class__, raw, row.indicator, row.unit_raw)  # the class keeps True apart from 1
             parsed = parse_cache.get(key)
             if parsed is None:
+                ind = by_id[row.indicator]
                 parsed = parse_cache[key] = parse_value(raw, ind.unit, tuple(ind.unit_aliases), row.unit_raw)
             row.parsed = parsed
             row.value = parsed.value

@@ -33,14 +33,16 @@ def _answers(plan, resolved, key_lead: str, key_co: str, item: str) -> bool:
 
 def indicator_not_responsible(ret, plan):
     """U202: the unit reports an indicator none of its tasks is linked to (once per unit and indicator)."""
-    seen: set[tuple[str, str]] = set()
+    known: dict[tuple[str, str], bool] = {}  # (unit, indicator) -> answered already or responsible
     for row in ret.indicators:
         if row.unit is None or row.indicator is None or row.value is None:
             continue
         key = (row.unit.name, row.indicator)
-        if key in seen or _answers(plan, row.unit, "lead_indicators", "co_indicators", row.indicator):
+        if key in known:
             continue
-        seen.add(key)
+        known[key] = True
+        if _answers(plan, row.unit, "lead_indicators", "co_indicators", row.indicator):
+            continue
         ind = plan.indicator_by_id[row.indicator]
         yield finding("U202", file=ret.path, sheet=row.sheet, cell=row.cell("value"), unit=row.unit.name,
                       indicator=ind.id, name=ind.name)
@@ -48,13 +50,15 @@ def indicator_not_responsible(ret, plan):
 
 def task_not_responsible(ret, plan):
     """U203: the unit reports a task it neither leads nor co-owns."""
-    seen: set[tuple[str, str]] = set()
+    known: set[tuple[str, str]] = set()
     for row in ret.tasks:
         if row.unit is None or row.task is None or row.status is None:
             continue
         key = (row.unit.name, row.task)
-        if key in seen or _answers(plan, row.unit, "lead_tasks", "co_tasks", row.task):
+        if key in known:
             continue
-        seen.add(key)
+        known.add(key)
+        if _answers(plan, row.unit, "lead_tasks", "co_tasks", row.task):
+            continue
         yield finding("U203", file=ret.path, sheet=row.sheet, cell=row.cell("task"), unit=row.unit.name,
                       task=row.task)

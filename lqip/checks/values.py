@@ -45,11 +45,13 @@ def negative(ret, plan):
 
 def fraction_of_whole(ret, plan):
     """V305: a fraction where the indicator counts whole things (件, 个, 家, 人次)."""
+    whole = {ind.id for ind in plan.indicators if plan.whole(ind)}
     for row in _parsed(ret):
-        ind = plan.indicator_by_id[row.indicator]
-        if row.value is not None and plan.whole(ind) and abs(row.value - round(row.value)) > 1e-9:
+        value = row.value
+        if value is not None and row.indicator in whole and abs(value - round(value)) > 1e-9:
+            ind = plan.indicator_by_id[row.indicator]
             yield finding("V305", file=ret.path, sheet=row.sheet, cell=row.cell("value"), indicator=ind.id,
-                          measure=ind.unit, value=row.value)
+                          measure=ind.unit, value=value)
 
 
 def incompatible_unit(ret, plan):
@@ -173,16 +175,20 @@ def target_differs(ret, plan):
 def implausible(ret, plan):
     """V313: a stock that falls year on year within the return, or a figure over 10× its target."""
     stocks: dict[tuple[str, str], list] = {}
+    targets: dict[tuple[str, int], float | None] = {}
+    stock_ids = {ind.id for ind in plan.indicators if ind.kind is Kind.STOCK}
     for row in _parsed(ret):
         if row.value is None or row.year is None:
             continue
-        ind = plan.indicator_by_id[row.indicator]
-        target = plan.target(ind, row.year)
+        key = (row.indicator, row.year)
+        if key not in targets:
+            targets[key] = plan.target(plan.indicator_by_id[row.indicator], row.year)
+        target = targets[key]
         if target and row.value > 10 * target:
             yield finding("V313", file=ret.path, sheet=row.sheet, cell=row.cell("value"), why="over10",
-                          indicator=ind.id, value=row.value, target=target)
-        if ind.kind is Kind.STOCK:
-            stocks.setdefault((row.unit.name if row.unit else "", ind.id), []).append(row)
+                          indicator=row.indicator, value=row.value, target=target)
+        if row.indicator in stock_ids:
+            stocks.setdefault((row.unit.name if row.unit else "", row.indicator), []).append(row)
     for (_, ind_id), rows in stocks.items():
         rows.sort(key=lambda r: r.year)
         for prev, cur in zip(rows, rows[1:], strict=False):
