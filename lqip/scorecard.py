@@ -139,6 +139,14 @@ def _fill_sheet(sheet, which: str, rows: list[dict], lang: str) -> None:
     for c, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(c)].width = max(MIN_WIDTH, min(MAX_WIDTH, width + 2))
     sheet.freeze_panes = "B2" if which != ISSUES else "A2"
+    # Offices print: A4 landscape, every column on one page width, the header row on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_area = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"  # the table, not the chart
     if rows:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
 
