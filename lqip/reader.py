@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 from lqip.findings import finding
@@ -69,6 +70,7 @@ _SHEET_ROLES = {fold(n): role for role, names in SHEET_NAMES.items() for n in na
 _PRIORITY = {fold(a): i for cols in (INDICATOR_COLUMNS, TASK_COLUMNS) for aliases in cols.values() for i, a in enumerate(aliases)}
 
 
+@lru_cache(maxsize=4096)
 def header_key(value: object) -> str:
     """A header cell's match key: folded, unit bracket and '*'/'(必填)' markers and a year prefix dropped."""
     key = name_key(cell_text(value)).replace("(必填)", "").replace("必填", "")
@@ -381,10 +383,19 @@ def _by_code(items, text: str) -> str | None:
     if not match:
         return None
     letter, number = match.groups()
-    for item in items:
-        if (not letter or letter == item.id[0].lower()) and int(number) == int(item.id[1:]):
-            return item.id
-    return None
+    index = _code_index(tuple(item.id for item in items))
+    return index.get((letter, int(number))) or (index.get(("", int(number))) if not letter else None)
+
+
+@lru_cache(maxsize=64)
+def _code_index(ids: tuple[str, ...]) -> dict[tuple[str, int], str]:
+    """(letter, number) -> id, and ('', number) -> id for a bare number."""
+    index: dict[tuple[str, int], str] = {}
+    for ident in ids:
+        number = int(ident[1:])
+        index.setdefault((ident[0].lower(), number), ident)
+        index.setdefault(("", number), ident)
+    return index
 
 
 def indicator_by_code(plan, code: str) -> str | None:
