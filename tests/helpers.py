@@ -30,7 +30,7 @@ def write_xls(path: Path, sheets: dict[str, list[list]]) -> Path:
         ws = wb.add_sheet(name)
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
-                if value is not None:
+                if value not in (None, ""):
                     ws.write(r, c, value)
     wb.save(str(path))
     return path

@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from helpers import WRITERS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -140,50 +141,7 @@ def returns(draw):
 
 
 def _write(path: Path, sheets: dict[str, list[list]]) -> None:
-    if path.suffix == ".xlsx":
-        import openpyxl
-
-        wb = openpyxl.Workbook()
-        wb.remove(wb.active)
-        for name, rows in sheets.items():
-            ws = wb.create_sheet(name)
-            for row in rows:
-                ws.append(row)
-        wb.save(path)
-    elif path.suffix == ".xls":
-        import xlwt
-
-        wb = xlwt.Workbook(encoding="utf-8")
-        for name, rows in sheets.items():
-            ws = wb.add_sheet(name)
-            for r, row in enumerate(rows):
-                for c, value in enumerate(row):
-                    if value not in (None, ""):
-                        ws.write(r, c, value)
-        wb.save(str(path))
-    else:
-        from odf.opendocument import OpenDocumentSpreadsheet
-        from odf.table import Table, TableCell, TableRow
-        from odf.text import P
-
-        doc = OpenDocumentSpreadsheet()
-        for name, rows in sheets.items():
-            table = Table(name=name)
-            for row in rows:
-                tr = TableRow()
-                for value in row:
-                    if value in (None, ""):
-                        tr.addElement(TableCell())
-                        continue
-                    if isinstance(value, (int, float)):
-                        cell = TableCell(valuetype="float", value=value)
-                    else:
-                        cell = TableCell(valuetype="string")
-                    cell.addElement(P(text=str(value)))
-                    tr.addElement(cell)
-                table.addElement(tr)
-            doc.spreadsheet.addElement(table)
-        doc.save(str(path))
+    WRITERS[path.suffix](path, sheets)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
