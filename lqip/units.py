@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from lqip.text import fold
 
+# A remark in brackets after a unit's name: （盖章）, (公章), （牵头）. Aliases with brackets of their
+# own (市委宣传部（市新闻出版局）) match whole first.
+_TRAILING_REMARK = re.compile(r"\s*[(（][^()（）]{1,8}[)）]\s*$")
+
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
@@ -65,10 +69,12 @@ class UnitResolver:
         raw = str(text).strip().replace("*", "")
         if not raw:
             return None
-        for key in self._variants(raw):
-            name = self._index.get(key)
-            if name is not None:
-                return Resolved(name, (name,))
+        for candidate in (raw, _TRAILING_REMARK.sub("", raw)):  # "乐清市人民法院（盖章）"
+            for key in self._variants(candidate):
+                name = self._index.get(key)
+                if name is not None:
+                    return Resolved(name, (name,))
+        raw = _TRAILING_REMARK.sub("", raw) or raw
         members = tuple(name for pattern, name in self._collectives if pattern.search(fold(raw)))
         if members:
             display = fold(raw)

@@ -126,3 +126,14 @@ def test_wide_sheet_bare_year_headers(tmp_path):
     report = check_file(write_xlsx(tmp_path / "w.xlsx", sheets), PLAN)
     assert [(r.year, r.value) for r in report.ret.indicators] == [(2022, 201), (2023, 199), (2024, None)]
     assert not [f for f in report.findings if f.code in ("S102", "S104")]
+
+
+def test_unit_with_a_stamp_remark_and_an_unreadable_row_year(tmp_path):
+    path = make_return(tmp_path, unit="乐清市人民法院（盖章）", year=2023, indicators=[
+        ind("I06", "知识产权司法诉讼案件一审审结", 2023, "件", 200, 210),
+        ind("I06", "知识产权司法诉讼案件一审审结", "23年", "件", 200, 205),
+    ])
+    report = check_file(path, PLAN)
+    assert report.unit == "市法院"
+    assert ("V308", "C3") in [(f.code, f.cell) for f in report.findings]
+    assert not [f for f in report.findings if f.code == "U201"]

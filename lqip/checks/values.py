@@ -93,8 +93,11 @@ def year_outside_plan(ret, plan):
     if ret.year is not None and ret.year not in years and info is not None:
         yield finding("V308", file=ret.path, sheet=info.sheet, cell=info.cell, value=ret.year, first=first, last=last)
     for row in ret.indicators:
-        if row.year is not None and row.year not in years and row.year_raw not in (None, ""):
-            yield finding("V308", file=ret.path, sheet=row.sheet, cell=row.cell("year"), value=row.year,
+        if row.year_raw in (None, "") or not row.cell("year"):
+            continue
+        if row.year is None or row.year not in years:  # unreadable ("23年") or outside the plan
+            shown = row.year if row.year is not None else row.year_raw
+            yield finding("V308", file=ret.path, sheet=row.sheet, cell=row.cell("year"), value=shown,
                           first=first, last=last)
 
 
