@@ -6,7 +6,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lqip.findings import Severity
 from lqip.plan import fmt
 from lqip.renderers.labels import SEVERITY_STYLE, STATUS_STYLE, status_label, words
 from lqip.report import SEVERITY_ORDER
@@ -119,5 +118,3 @@ def _totals(console, report, w) -> None:
     )
     console.print(line)
 
-
-__all__ = ["render_check", "score_table", "Severity"]
