@@ -4,17 +4,23 @@ The file is read once into memory (after a size check) and identified by its byt
 name. Before any parser sees it, every part is inspected with bounded work and memory:
 
 - a zip's declared part sizes and count against the limits, duplicate part names refused, and every
-  part inflated once by Python's zipfile (which stops at the declared size and checks the CRC, so a
-  part that lies about its size is a corrupt file, not a bomb);
-- every XML part's prolog for a DTD or entity declarations (refused: entity bombs);
+  part inflated once, from the bytes in memory (zipfile reads the directory; inflating stops at the
+  declared size and the CRC is checked, as zipfile does, so a part that lies about its size is a
+  corrupt file, not a bomb);
+- every XML part's prolog for a DTD or entity declarations (refused: entity bombs); the structural
+  parts ([Content_Types].xml, the workbook part and its rels) are parsed once, by expat, which refuses
+  any DTD, entity or notation declaration too;
 - the size of each sheet as the reader will build it — calamine turns a sheet into a dense grid, so
-  two cells at A1 and ALL99000 would cost gigabytes: .xlsx sheet XML is scanned for cell references,
-  .ods content for repeated rows and columns, .xls (an OLE container, read here) for its cell records
-  and its DIMENSIONS header — and the count of shared strings.
+  two cells at A1 and ALL99000 would cost gigabytes: .xlsx sheet XML is scanned for cell references
+  (one bounding pass; the exact measure before any refusal), .ods content for repeated rows and
+  columns, .xls (an OLE container, read here) for its cell records and its DIMENSIONS header — and
+  the count of shared strings.
 
-Cells come from python-calamine; the few facts it cannot give (a formula with no cached value) come
-from a streaming scan of that sheet's XML, only when needed. Limits are `Limits`, set by the caller
-or on the command line (--max-*); docs/ci.md lists them.
+A small .xlsx is then handed to calamine as a stored (uncompressed) copy of the parts just checked:
+calamine reads exactly the bytes that were measured, and has nothing left to inflate. Cells come from
+python-calamine; the few facts it cannot give (a formula with no cached value) come from a streaming
+scan of that sheet's XML, only when the pre-scan saw a formula in it. Limits are `Limits`, set by the
+caller or on the command line (--max-*); docs/ci.md lists them.
 """
 
 from __future__ import annotations
@@ -103,7 +109,11 @@ class _Inspected:
     archive: zipfile.ZipFile | None = None
     sheet_parts: dict[str, str] = field(default_factory=dict)  # xlsx: sheet name -> part
     extents: dict[str, Extent] = field(default_factory=dict)  # xlsx: part -> extent
-    data: bytes | None = None  # the bytes to hand to calamine, when they had to be neutralised
+    bounds: set[str] = field(default_factory=set)  # xlsx: parts whose extent is an upper bound, not exact
+    formulas: dict[str, bool] = field(default_factory=dict)  # xlsx: part -> may hold a formula (<f>)
+    unmeasured: list[str] = field(default_factory=list)  # xlsx: parts verified but not yet measured
+    data: bytes | None = None  # the bytes to hand to calamine, when they had to be neutralised or repacked
+    parts: list | None = None  # xlsx: (part, its inflated chunks), while the inspection gathers them
 
 
 class Book:
@@ -117,7 +127,7 @@ class Book:
         self._data = data
         self._zip = archive
         self._inspected = inspected or _Inspected(kind, archive)
-        self._wb = _calamine_open(data, kind)
+        self._wb = _calamine_open(self._inspected.data or data, kind)
         try:
             self.sheet_names: list[str] = list(self._wb.sheet_names)
         except _PASS_THROUGH:
@@ -158,9 +168,23 @@ class Book:
         part = inspected.sheet_parts.get(name)
         if part is not None and part in inspected.extents:
             return inspected.extents[part]
+        if inspected.unmeasured:  # a sheet that cannot be located: every part counts
+            _measure_later(self._data, self._zip, self.limits, inspected)
         largest = Extent()
         for extent in inspected.extents.values():
             largest.widen(extent)
+        if inspected.bounds and _over(largest, self.limits):  # measure the bounded parts exactly first
+            for bounded in sorted(inspected.bounds):
+                scan = _SheetScan(self.limits, text_limit=False, exact=True)
+                _verify_part(self._data, self._zip, self._zip.getinfo(bounded), [scan])
+                extent = scan.extent()
+                if extent is None:
+                    whole = _read_whole(self._data, self._zip, self._zip.getinfo(bounded),
+                                        self.limits.max_unzipped_bytes + 1)
+                    extent = _bound_xlsx_sheet(whole, self.limits)
+                inspected.extents[bounded] = extent
+            inspected.bounds.clear()
+            return self._xlsx_extent(name)
         return largest
 
     def empty_formula_cells(self, name: str) -> set[str]:
@@ -168,10 +192,10 @@ class Book:
         if self._zip is None or self.kind != "xlsx":
             return set()
         part = self._inspected.sheet_parts.get(name)
-        if not part:
+        if not part or not self._inspected.formulas.get(part, True):  # the pre-scan saw no <f> in it
             return set()
         try:
-            return _scan_formulas(self._zip, part)
+            return _scan_formulas(self._data, self._zip, self._zip.getinfo(part))
         except Exception:  # noqa: BLE001 - the cells were read; a failed extra scan is not fatal
             return set()
 
@@ -198,7 +222,7 @@ def open_book(path: str | Path, limits: Limits | None = None) -> Book:
     if len(data) > limits.max_file_bytes:
         raise Unreadable("F004", f"file grew past {limits.max_file_bytes} bytes while being read")
     inspected = _identify(data, path, limits)
-    return Book(path, inspected.data or data, inspected.kind, limits, inspected.archive, inspected)
+    return Book(path, data, inspected.kind, limits, inspected.archive, inspected)
 
 
 def _identify(data: bytes, path: Path, limits: Limits) -> _Inspected:
@@ -229,7 +253,7 @@ def _looks_like_text(chunk: bytes) -> bool:
 
 # --- zip containers (.xlsx, .xlsm, .ods) ----------------------------------------------------------
 
-_XML_PART = re.compile(r"\.(xml|rels|vml)$", re.IGNORECASE)
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
 _READ_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError,
                 zipfile.LargeZipFile, KeyError, struct.error, zlib.error, lzma.LZMAError)
 _CHUNK = 1 << 20
@@ -267,38 +291,115 @@ def _inspect_zip(data: bytes, limits: Limits) -> _Inspected:
         names[key] = info
     kind, workbook_part = _zip_kind(archive, names)
     inspected = _Inspected(kind, archive)
+    if kind == "xlsx" and total <= _REPACK_LIMIT and _plain_directory(data, len(infos)):
+        inspected.parts = []
+    order = list(names)
     if kind == "xlsx":
-        _parse_small_part(archive, names.get("[content_types].xml"), "[Content_Types].xml")
-        _parse_small_part(archive, workbook_part, "the workbook part")
-        mapping = _xlsx_sheet_parts(archive, names, workbook_part)
+        book_key = _norm(workbook_part.filename)
+        base, _, leaf = book_key.rpartition("/")
+        rels_key = f"{base}/_rels/{leaf}.rels" if base else f"_rels/{leaf}.rels"
+        structural = {book_key, f"{base}/styles.xml" if base else "styles.xml"}
+        if "[content_types].xml" not in names:
+            raise Unreadable("F003", "the workbook has no [Content_Types].xml / 缺少必需的部件")
+        # the parts that say where the sheets are come first, each inflated once and parsed from those bytes
+        first = ["[content_types].xml", book_key] + ([rels_key] if rels_key in names else [])
+        kept = {key: _inspect_xlsx_part(data, archive, names[key], key, structural, limits, inspected, keep=True)
+                for key in first}
+        _parse_small_part(kept["[content_types].xml"], names["[content_types].xml"])
+        sheets = _parse_small_part(kept[book_key], workbook_part, _sheet_collector)
+        mapping = _xlsx_sheet_parts(names, book_key, sheets, kept.get(rels_key))
         inspected.sheet_parts = {sheet: names[part].filename for sheet, part in mapping.items() if part in names}
-        base = _norm(workbook_part.filename).rpartition("/")[0]
-        structural = {_norm(workbook_part.filename), f"{base}/styles.xml" if base else "styles.xml"}
-    for key, info in names.items():
+        targets = set(mapping.values())
+        order = [key for key in order if key not in kept]
+    for key in order:
+        info = names[key]
         if info.is_dir():
             continue
-        sinks: list = []
-        if kind == "xlsx" and (key in structural or key.endswith(".rels")):
-            sinks.append(_ElementCount(info.filename, _ANY_TAG, limits, "XML elements / 元素数超限"))
-        if kind == "xlsx" and key.endswith(".xml"):
-            # every XML part is measured as if it were a sheet: calamine follows the rels, and a
-            # sheet that cannot be located is held to the largest extent found
-            sheet_scan = _SheetScan(limits, text_limit=not _NOT_SHEETS.search(key))
-            sinks.append(sheet_scan)
-            if key.endswith("sharedstrings.xml"):
-                sinks.append(_ElementCount(info.filename, _SI, limits, "strings / 共享字符串数超限"))
-            _verify_part(archive, info, sinks)
-            extent = sheet_scan.extent()
-            if extent is None:  # the fast path cannot vouch for it: bound it row by row
-                extent = _bound_xlsx_sheet(_read_part(archive, info, limits.max_unzipped_bytes + 1), limits)
-            inspected.extents[info.filename] = extent
-        elif kind == "ods" and key == "meta-inf/manifest.xml":
-            _verify_part(archive, info, [_OdsManifest()])
+        if kind == "xlsx":
+            _inspect_xlsx_part(data, archive, info, key, structural, limits, inspected, sheets=targets)
+        elif key == "meta-inf/manifest.xml":
+            _verify_part(data, archive, info, [_OdsManifest()])
+        elif key == "content.xml":
+            _measure_ods(_verify_part(data, archive, info, [], keep=limits.max_unzipped_bytes + 1), limits)
         else:
-            _verify_part(archive, info, sinks)
-            if kind == "ods" and key == "content.xml":
-                _measure_ods(archive, info, limits)
+            _verify_part(data, archive, info, [])
+    if inspected.parts is not None:
+        inspected.data = _stored_zip(inspected.parts)
+        inspected.parts = None
     return inspected
+
+
+def _inspect_xlsx_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, structural: set[str],
+                       limits: Limits, inspected: _Inspected, keep: bool = False,
+                       sheets: set[str] | None = None) -> bytearray | None:
+    """Verify one part of an .xlsx; an XML part is measured as if it were a sheet (calamine follows the
+    rels, and a sheet that cannot be located is held to the largest extent found). With `keep`, the
+    part's first 8 MB are returned (structural parts, parsed next).
+
+    A part that holds no cell text (_NOT_SHEETS) and is not the part of any sheet (`sheets`, once the
+    workbook part has been read) is only verified: its extent matters only for a sheet that cannot be
+    located, and is then measured (Book._xlsx_extent)."""
+    sinks: list = []
+    # an element takes at least 4 bytes (<a/>): a part of at most 4 × limit bytes cannot hold too many
+    counted = info.file_size > 4 * limits.max_cells
+    if counted and (key in structural or key.endswith(".rels")):
+        sinks.append(_ElementCount(info.filename, _ANY_TAG, limits, "XML elements / 元素数超限"))
+    keep_bytes = _SMALL_PART if keep else 0
+    chunks = None
+    if inspected.parts is not None:
+        chunks = []
+        inspected.parts.append((info, chunks))
+    if not key.endswith(".xml"):
+        return _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
+    text_limit = not _NOT_SHEETS.search(key)
+    if not text_limit and sheets is not None and key not in sheets:
+        inspected.unmeasured.append(info.filename)
+        return _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
+    scan = _SheetScan(limits, text_limit=text_limit)
+    sinks.append(scan)
+    if counted and key.endswith("sharedstrings.xml"):
+        sinks.append(_ElementCount(info.filename, _SI, limits, "strings / 共享字符串数超限"))
+    raw = _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
+    _record_extent(data, archive, info, scan, limits, inspected)
+    return raw
+
+
+def _record_extent(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, scan: _SheetScan, limits: Limits,
+                   inspected: _Inspected) -> None:
+    """Store the extent the scan of a part found; measure the part again, exactly, when the scan's
+    bound is over a limit, and row by row when the scan cannot vouch for it."""
+    extent = scan.extent()
+    if extent is not None and scan.bounded and _over(extent, limits):
+        # the fast pass gave an upper bound over a limit: measure the part exactly before refusing it
+        formulas = scan.formulas
+        scan = _SheetScan(limits, text_limit=False, exact=True)
+        _verify_part(data, archive, info, [scan])
+        scan.formulas = scan.formulas or formulas
+        extent = scan.extent()
+    if extent is None:  # the scan cannot vouch for it: bound it row by row
+        extent = _bound_xlsx_sheet(_read_whole(data, archive, info, limits.max_unzipped_bytes + 1), limits)
+    elif scan.bounded:
+        inspected.bounds.add(info.filename)
+    inspected.extents[info.filename] = extent
+    inspected.formulas[info.filename] = scan.formulas
+
+
+def _measure_later(data: bytes, archive: zipfile.ZipFile, limits: Limits, inspected: _Inspected) -> None:
+    """Measure the parts _inspect_xlsx_part only verified, and make bounded extents exact."""
+    for name in inspected.unmeasured:
+        scan = _SheetScan(limits, text_limit=False)
+        info = archive.getinfo(name)
+        _verify_part(data, archive, info, [scan])
+        _record_extent(data, archive, info, scan, limits, inspected)
+    inspected.unmeasured.clear()
+
+
+def _over(extent: Extent, limits: Limits) -> bool:
+    try:
+        _check_extent("", extent, limits)
+    except Unreadable:
+        return True
+    return False
 
 
 def _zip_kind(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> tuple[str, zipfile.ZipInfo | None]:
@@ -330,7 +431,7 @@ def _office_document(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]
     rels = names.get("_rels/.rels")
     if rels is None:
         return None
-    for rel in _rels(archive, rels):
+    for rel in _rels(_read_part(archive, rels, _SMALL_PART)):
         if rel.get("Type", "").endswith("/officeDocument"):
             target = _norm(rel.get("Target", ""))
             if target.endswith(("workbook.xml", "workbook.bin")) or "spreadsheetml" in rel.get("Type", ""):
@@ -347,25 +448,200 @@ def _read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo | str, size: int)
         raise Unreadable("F003", f"part {name} cannot be read ({exc})") from None
 
 
-def _verify_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, sinks: list) -> None:
-    """Inflate the part once to its end: zipfile checks its declared size and CRC on the way, and the
-    head of an XML part is searched for a DTD. Each sink is called with every chunk, then closed."""
-    is_xml = bool(_XML_PART.search(info.filename))
+def _read_whole(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> bytes:
+    """The first `size` bytes of the part, checked like every other read."""
+    out = bytearray()
+    for chunk in _part_chunks(data, archive, info):
+        out += chunk[: size - len(out)]
+        if len(out) >= size:
+            break
+    return bytes(out)
+
+
+_SMALL_PART = 8 * 1024 * 1024  # bytes of a structural part that are parsed (a longer one is not well-formed)
+_REPACK_LIMIT = 2 * 1024 * 1024  # an .xlsx inflating to at most this much is handed to calamine repacked
+_STORED_LOCAL = struct.Struct("<4s5H3L2H")
+_STORED_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_STORED_END = struct.Struct("<4s4H2LH")
+
+
+def _plain_directory(data: bytes, count: int) -> bool:
+    """True when the zip ends with a plain end record (one disk, no zip64, no bytes before the zip or
+    after its comment) that counts the `count` parts zipfile found: calamine's zip reader, which
+    trusts the record's counts where zipfile reads the whole directory, then sees the same parts, and
+    a stored copy of them reads as the original would."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if end < 20 or end + _STORED_END.size > len(data) or data[end - 20:end - 16] == b"PK\x06\x07":
+        return False
+    _, disk, first_disk, here, entries, size, offset, comment = _STORED_END.unpack_from(data, end)
+    return (disk == first_disk == 0 and here == entries == count and offset + size == end
+            and end + _STORED_END.size + comment == len(data))
+
+
+def _stored_zip(parts: list) -> bytes:
+    """A zip of the parts as inflated and checked here, stored (not compressed), in their order.
+
+    calamine then reads exactly the bytes that were measured, whatever the original's local headers,
+    data descriptors or compression said, and has nothing left to inflate (half its time on a small
+    workbook)."""
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for info, chunks in parts:
+        name = info.orig_filename.encode("utf-8")  # the name as read: zipfile's filename stops at a NUL
+        flags = 0 if name.isascii() else 0x800
+        size = sum(map(len, chunks))
+        local = _STORED_LOCAL.pack(b"PK\x03\x04", 20, flags, 0, 0, 0x21, info.CRC, size, size, len(name), 0)
+        central.append(_STORED_CENTRAL.pack(b"PK\x01\x02", 20, 20, flags, 0, 0, 0x21, info.CRC, size, size,
+                                            len(name), 0, 0, 0, 0, 0, offset) + name)
+        out += (local, name, *chunks)
+        offset += len(local) + len(name) + size
+    directory = b"".join(central)
+    out += (directory, _STORED_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), len(directory), offset, 0))
+    return b"".join(out)
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
+_IN_PIECE = 1 << 18  # compressed bytes handed to zlib at a time
+
+
+def _payload(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
+    """The part's stored or deflated bytes inside `data`, when its local header is what zipfile itself
+    would accept without a second look; None leaves the part to zipfile (other methods, encryption,
+    a header that disagrees with the directory: zipfile raises what it raises)."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x61:
+        return None
+    offset = info.header_offset
+    if offset < 0 or offset + _LOCAL_HEADER.size > len(data):
+        return None
+    fields = _LOCAL_HEADER.unpack_from(data, offset)
+    if fields[0] != b"PK\x03\x04":
+        return None
+    name_at = offset + _LOCAL_HEADER.size
+    name = data[name_at:name_at + fields[10]]
+    try:  # (ASCII reads the same in both encodings zipfile knows, and decodes fastest)
+        decoded = name.decode("ascii" if name.isascii() else "utf-8" if fields[3] & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if decoded != info.orig_filename:
+        return None
+    start = name_at + fields[10] + fields[11]
+    return memoryview(data)[start:start + info.compress_size]
+
+
+def _part_chunks(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """The part's bytes, inflated _CHUNK at a time (bounded memory), then checked as zipfile checks them:
+    never more than the declared size (inflating stops there: a part lying about its size is refused)
+    and the declared CRC-32. Raises Unreadable F003. A part of at most _CHUNK bytes comes whole, from
+    one call."""
+    payload = _payload(data, info)
+    if payload is None:
+        return _zipfile_chunks(archive, info)
+    size = info.file_size
+    if size > _CHUNK:
+        return _inflate_chunks(payload, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        body = bytes(payload[:size + 1])
+    else:
+        try:
+            body = zlib.decompressobj(-15).decompress(payload, size + 1)
+        except zlib.error as exc:
+            raise Unreadable("F003", f"part {info.filename} cannot be read (Error -3 while decompressing: {exc})") \
+                from None
+    _check_inflated(info, len(body), zlib.crc32(body))
+    return (body,) if body else ()
+
+
+def _check_inflated(info: zipfile.ZipInfo, total: int, crc: int) -> None:
+    """As zipfile: never more than the declared size; fewer pass when the CRC-32 matches them."""
+    if total > info.file_size:
+        raise Unreadable("F003", f"part {info.filename} cannot be read (it inflates to more bytes than its "
+                                 "header says)")
+    if crc != info.CRC:
+        raise Unreadable("F003", f"part {info.filename} cannot be read (Bad CRC-32 for file {info.filename!r})")
+
+
+def _inflate_chunks(payload: memoryview, info: zipfile.ZipInfo):
+    """_CHUNK bytes at a time, the last one shorter (as zipfile's read(_CHUNK) gives them: the first
+    chunk holds the whole prolog _refuse_dtd looks at, however the stream was cut into blocks)."""
+    size, crc, total = info.file_size, 0, 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        pieces = (payload[i:i + _CHUNK] for i in range(0, len(payload), _CHUNK))
+        for piece in pieces:
+            chunk = bytes(piece)
+            total += len(chunk)
+            if total > size:
+                break
+            crc = zlib.crc32(chunk, crc)
+            yield chunk
+    else:
+        inflater = zlib.decompressobj(-15)
+        pos, end, tail = 0, len(payload), b""
+        pending: list[bytes] = []
+        have = 0
+        try:
+            while not inflater.eof:
+                if tail:
+                    piece = tail
+                elif pos < end:
+                    piece = payload[pos:pos + _IN_PIECE]
+                    pos += len(piece)
+                else:
+                    piece = b""
+                chunk = inflater.decompress(piece, _CHUNK - have)
+                tail = inflater.unconsumed_tail
+                if chunk:
+                    total += len(chunk)
+                    if total > size:
+                        break
+                    crc = zlib.crc32(chunk, crc)
+                    pending.append(chunk)
+                    have += len(chunk)
+                    if have >= _CHUNK:
+                        yield pending[0] if len(pending) == 1 else b"".join(pending)
+                        pending, have = [], 0
+                elif not piece:
+                    break
+        except zlib.error as exc:
+            raise Unreadable("F003", f"part {info.filename} cannot be read (Error -3 while decompressing: {exc})") \
+                from None
+        if pending and total <= size:
+            yield pending[0] if len(pending) == 1 else b"".join(pending)
+    _check_inflated(info, total, crc)
+
+
+def _zipfile_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
     try:
         with archive.open(info) as handle:
-            chunk = handle.read(_CHUNK)
-            if is_xml and chunk:
-                _refuse_dtd(info.filename, chunk)
-            while chunk:
-                for sink in sinks:
-                    sink(chunk)
-                chunk = handle.read(_CHUNK)
-    except Unreadable:
-        raise
+            while chunk := handle.read(_CHUNK):
+                yield chunk
     except _READ_ERRORS as exc:
         raise Unreadable("F003", f"part {info.filename} cannot be read ({exc})") from None
+
+
+def _verify_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, sinks: list,
+                 keep: int = 0, collect: list | None = None) -> bytearray | None:
+    """Inflate the part once to its end, checking its declared size and CRC on the way, and search the
+    head of an XML part for a DTD. Each sink is called with every chunk, then closed. With `keep`, the
+    part's first `keep` bytes are returned; `collect` gets every chunk."""
+    lowered = info.filename.lower()
+    is_xml = (lowered[:-1] if lowered.endswith("\n") else lowered).endswith(_XML_SUFFIXES)  # as r"\.xml$" would
+    kept = bytearray() if keep else None
+    first = True
+    for chunk in _part_chunks(data, archive, info):
+        if first:
+            first = False
+            if is_xml:
+                _refuse_dtd(info.filename, chunk)
+        for sink in sinks:
+            sink(chunk)
+        if collect is not None:
+            collect.append(chunk)
+        if kept is not None and len(kept) < keep:
+            kept += chunk[: keep - len(kept)]
     for sink in sinks:
         sink.close()
+    return kept
 
 
 _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
@@ -375,61 +651,95 @@ _PROLOG_LIMIT = 65536
 def _refuse_dtd(name: str, head: bytes) -> None:
     """A DTD can only stand in the prolog, before the first element: look there, and refuse it.
     UTF-16 text is searched with its zero bytes dropped; a prolog longer than 64 KB is refused too."""
-    head = head[:_PROLOG_LIMIT]
     if b"\x00" in head[:4] or head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.replace(b"\x00", b"")
-    match = _FIRST_ELEMENT.search(head)
-    prolog = head[: match.start()] if match else head
-    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+        head = head[:_PROLOG_LIMIT].replace(b"\x00", b"")
+    match = _FIRST_ELEMENT.search(head, 0, _PROLOG_LIMIT)
+    prolog = head[: match.start()] if match else head[:_PROLOG_LIMIT]
+    if b"<!" in prolog and (b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper()):
         raise Unreadable("F003", f"XML part {name} declares a DTD or entities (refused as unsafe) / 含 DTD 实体声明")
-    if match is None and len(head) >= _PROLOG_LIMIT:
+    if match is None and len(prolog) >= _PROLOG_LIMIT:
         raise Unreadable("F003", f"XML part {name} has no element in its first 64 KB (refused as unsafe)")
 
 
-def _parse_small_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, label: str) -> None:
-    """Parse a small structural part with defusedxml: proves it well-formed and entity-free."""
-    if info is None:
-        raise Unreadable("F003", f"the workbook has no {label} / 缺少必需的部件")
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
+class _Refused(Exception):
+    pass
 
-    raw = _read_part(archive, info, 8 * 1024 * 1024)
+
+def _refuse(*_args) -> None:
+    raise _Refused("a DTD, an entity or a notation declaration")
+
+
+def _expat(raw: bytes, start=None, end=None) -> None:
+    """Parse `raw` with expat, building nothing (a C parser: the structural parts are small, and
+    ElementTree's Python callbacks cost more than the parse). Namespaced names read "uri}local", as
+    ElementTree's own expat parser gives them. A DTD, entity or notation declaration is refused."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.NotationDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    if start is not None:
+        parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    parser.Parse(raw, True)
+
+
+def _parse_small_part(raw: bytes, info: zipfile.ZipInfo, collector=None):
+    """Parse a small structural part: proves it well-formed and entity-free. With a collector (a
+    function returning (start handler, result)), returns what it gathered."""
+    start, result = collector() if collector else (None, None)
     try:
-        fromstring(raw)
-    except DefusedXmlException as exc:
-        raise Unreadable("F003", f"{info.filename}: {type(exc).__name__} (refused as unsafe)") from None
-    except Exception as exc:  # noqa: BLE001 - ParseError, RecursionError and friends
+        _expat(raw, start)
+    except _Refused as exc:
+        raise Unreadable("F003", f"{info.filename}: {exc} (refused as unsafe)") from None
+    except Exception as exc:  # noqa: BLE001 - ExpatError and friends
         raise Unreadable("F003", f"{info.filename} is not well-formed XML ({str(exc)[:120]})") from None
+    return result
 
 
-def _rels(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> list:
-    from defusedxml.ElementTree import fromstring
+def _sheet_collector():
+    """<sheet> elements anywhere in the workbook part: [(name, r:id or None)]."""
+    sheets: list[tuple[str, str | None]] = []
+
+    def start(tag, attrs):
+        if tag.endswith("}sheet") or tag == "sheet":
+            rid = next((v for k, v in attrs.items() if k.endswith("}id") or k == "r:id"), None)
+            sheets.append((attrs.get("name", ""), rid))
+
+    return start, sheets
+
+
+def _rels(raw: bytes) -> list[dict]:
+    """The attributes of each child of a relationships part's root; [] when it cannot be parsed."""
+    rels: list[dict] = []
+    depth = [0]
+
+    def start(tag, attrs):
+        if depth[0] == 1:
+            rels.append(attrs)
+        depth[0] += 1
+
+    def end(tag):
+        depth[0] -= 1
 
     try:
-        return list(fromstring(_read_part(archive, info, 8 * 1024 * 1024)))
-    except Unreadable:
-        raise
+        _expat(raw, start, end)
     except Exception:  # noqa: BLE001 - unusable rels: the caller falls back
         return []
+    return rels
 
 
-def _xlsx_sheet_parts(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo],
-                      workbook: zipfile.ZipInfo) -> dict[str, str]:
-    """Sheet name -> normalised part name, from the workbook part and its relationships (parsed by
-    defusedxml). A name given twice is left out (its extent is then the largest one)."""
-    from defusedxml.ElementTree import fromstring
-
-    try:
-        book = fromstring(_read_part(archive, workbook, 8 * 1024 * 1024))
-    except Unreadable:
-        raise
-    except Exception:  # noqa: BLE001
-        return {}
-    book_key = _norm(workbook.filename)
-    base, _, leaf = book_key.rpartition("/")
-    rels_info = names.get(f"{base}/_rels/{leaf}.rels" if base else f"_rels/{leaf}.rels")
+def _xlsx_sheet_parts(names: dict[str, zipfile.ZipInfo], book_key: str, sheets: list[tuple[str, str | None]],
+                      rels_raw: bytes | None) -> dict[str, str]:
+    """Sheet name -> normalised part name, from the workbook part's <sheet>s and its relationships. A
+    name given twice is left out (its extent is then the largest one)."""
+    base = book_key.rpartition("/")[0]
     targets: dict[str, str] = {}
-    for rel in _rels(archive, rels_info) if rels_info is not None else []:
+    for rel in _rels(rels_raw) if rels_raw is not None else []:
         raw = _norm(rel.get("Target", ""))
         pieces: list[str] = []
         for piece in ((base + "/") if base and not rel.get("Target", "").startswith("/") else "").split("/") + raw.split("/"):
@@ -442,23 +752,21 @@ def _xlsx_sheet_parts(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo
         targets[rel.get("Id", "")] = resolved if resolved in names or raw not in names else raw
     out: dict[str, str] = {}
     twice: set[str] = set()
-    for element in book.iter():
-        if element.tag.endswith("}sheet") or element.tag == "sheet":
-            rid = next((v for k, v in element.attrib.items() if k.endswith("}id") or k == "r:id"), None)
-            name = element.get("name", "")
-            if name in out:
-                twice.add(name)
-            if rid in targets:
-                out[name] = targets[rid]
+    for name, rid in sheets:
+        if name in out:
+            twice.add(name)
+        if rid in targets:
+            out[name] = targets[rid]
     return {name: part for name, part in out.items() if name not in twice}
-
 
 # --- measuring an .xlsx sheet part ----------------------------------------------------------------
 #
 # calamine places a cell at its r="B7" reference, or, without one, after the previous cell of the row
 # (rows likewise follow <row r="…"> or count on). Cells written self-closing or empty hold no value.
-# The fast path (every cell has an r, no comments or CDATA) reads the references with a few regular
-# expressions per 1 MB chunk; anything else gets an upper bound, row by row (_bound_xlsx_sheet).
+# The bounding pass (_SheetScan._bound: every cell start written <c r="B7") takes one regular
+# expression per 1 MB chunk and gives an upper bound; when that bound is over a limit, the exact
+# measure (_SheetScan._scan_exact, a few regular expressions per chunk, self-closing cells apart) runs
+# before refusing. Anything neither can vouch for gets an upper bound, row by row (_bound_xlsx_sheet).
 
 _PFX = rb"(?:[A-Za-z_][\w.\-]*+:)?"
 _ATTRS = rb"""(?:[^<>"']|"[^"<>]*"|'[^'<>]*')*"""
@@ -494,16 +802,36 @@ _TRICKY = (b"<!--", b"<![CDATA[")
 _C_STARTS = (b"<c ", b"<c>", b"<c/", b"<c\t", b"<c\n", b"<c\r")
 _C_OPEN_R_FIRST = re.compile(rb'<c r="([A-Za-z]{1,3})(\d{1,10})"[^<>]*(?<!/)>')
 _C_SELF_PLAIN = re.compile(rb"<c(?:\s[^<>]*)?/>")
+# The bounding pass: cells written <c r="B7" …> (r first, as every writer puts it), open or self-closing.
+# One match per cell start (<c followed by a space, / or >), with the reference's row (one-letter
+# columns) or its column and row captured when written plainly first, empty otherwise.
+_CELL_1 = re.compile(rb'<c(?: r="[A-Z]([1-9]\d{0,9})"|(?=[\s/>]))')
+_CELL_3 = re.compile(rb'<c(?: r="([A-Z]{1,3})([1-9]\d{0,9})"|(?=[\s/>]))')
+_PREFIXED_CF = re.compile(rb":[cf][\s/>]")
+_F_TAG = re.compile(rb"<f[\s/>]")  # (the regular expressions scan these faster than `in` does)
+_MERGE_WORD = re.compile(rb"mergeCell")
 
 
 class _SheetScan:
-    """The fast path over one part, fed 1 MB chunks; also refuses a text run too long for a cell."""
+    """Measures one part, fed 1 MB chunks; also refuses a text run too long for a cell.
 
-    def __init__(self, limits: Limits, text_limit: bool = True):
+    By default each chunk first gets the bounding pass: when every cell start in it is a `<c r="B7"`
+    with a plain reference (a count and one regular expression tell), the extent is bounded from those
+    references alone, self-closing cells included, one-letter columns counted as 26 (`bounded` is then
+    set: the caller measures the part again with `exact=True` before refusing it on that bound). Other
+    chunks, and every chunk with `exact`, get the exact measure (`_scan_exact`). Either way the scan
+    notes whether the part may hold a formula (`formulas`)."""
+
+    def __init__(self, limits: Limits, text_limit: bool = True, exact: bool = False):
         self.any = self.self_closing = self.refs = self.merged = 0
         self.letters: set[bytes] = set()
         self.numbers: set[bytes] = set()
         self.tricky = False
+        self.bounded = False
+        self.formulas = False
+        self._rows = self._cols = 0  # bounds from the bounding pass
+        self._exact = exact
+        self._cheap_rows, self._cheap_cells = limits.max_rows, limits.max_cells
         self._carry = b""
         self._run = -1  # length of the text run being skipped, or -1
         # a text node of N bytes holds at least N/10 characters (&#1114111; is the longest spelling)
@@ -517,7 +845,7 @@ class _SheetScan:
             if first < 0:
                 return
             self._run, chunk = -1, chunk[first:]
-        buf = self._carry + chunk
+        buf = self._carry + chunk if self._carry else chunk
         cut = buf.rfind(b"<")
         if cut < 0:
             self._carry = b""
@@ -528,6 +856,7 @@ class _SheetScan:
             end = self._carry.find(b">")
             if end < 0:
                 self.tricky = True  # one tag over 64 KB: leave it to the bound
+                self.formulas = True  # (and to the formula scan)
                 self._carry = b""
                 return
             self._scan(self._carry[: end + 1])
@@ -545,8 +874,44 @@ class _SheetScan:
         self._carry = b""
 
     def _scan(self, buf: bytes) -> None:
-        if not buf:
+        if not buf or (len(buf) < 64 and not self._exact and b"c" not in buf and b"f" not in buf
+                       and b"C" not in buf):  # e.g. the closing </worksheet>: no cell, formula or merge
             return
+        prefixed = _PREFIXED_CF.search(buf)
+        if not self.formulas and (prefixed or _F_TAG.search(buf)):
+            self.formulas = True
+        if self._exact or (prefixed and _PREFIXED_C.search(buf, prefixed.start())) or not self._bound(buf):
+            self._scan_exact(buf)
+
+    def _bound(self, buf: bytes) -> bool:
+        """The bounding pass over a chunk without prefixed cells; False when it cannot vouch for it.
+
+        Every literal cell start of the chunk is counted, those in comments and CDATA too: a tag
+        calamine reads as a cell cannot hide from the count, and a fake one only raises the bound."""
+        rows = _CELL_1.findall(buf)
+        if rows:
+            if all(rows):
+                cols = 26
+            else:  # a longer column, or a cell without a plain reference
+                refs = _CELL_3.findall(buf)
+                letters = set(map(itemgetter(0), refs))
+                if b"" in letters:
+                    return False
+                cols = max(map(_column_number, letters))
+                rows = list(map(itemgetter(1), refs))
+            self.bounded = True
+            top = 10 ** max(map(len, rows)) - 1  # the digits alone bound the row, mostly well enough
+            if top > self._cheap_rows or top * cols > self._cheap_cells:
+                top = _largest(rows)
+            self._rows = max(self._rows, top)
+            self._cols = max(self._cols, cols)
+            self.any += len(rows)
+            self.refs += len(rows)
+        if _MERGE_WORD.search(buf):
+            self.merged += len(_MERGE.findall(buf))
+        return True
+
+    def _scan_exact(self, buf: bytes) -> None:
         if any(t in buf for t in _TRICKY):
             self.tricky = True
         elif not _PREFIXED_C.search(buf):  # cheapest first: every cell written <c r="B7" …> or <c …/>
@@ -572,12 +937,21 @@ class _SheetScan:
             self.merged += len(_MERGE.findall(buf))
 
     def extent(self) -> Extent | None:
-        """The extent, or None when the fast path cannot vouch for it."""
+        """The extent (an upper bound when `bounded`), or None when the scan cannot vouch for it."""
         if self.tricky or self.any != self.self_closing + self.refs:
             return None
-        rows = max((int(n) for n in self.numbers), default=0)
-        cols = max((_column_number(c) for c in self.letters), default=0)
+        rows = max(self._rows, max((int(n) for n in self.numbers), default=0))
+        cols = max(self._cols, max((_column_number(c) for c in self.letters), default=0))
         return Extent(rows, cols, self.refs, self.merged)
+
+
+def _largest(numbers: list[bytes]) -> int:
+    """The largest of decimal numbers written without leading zeros (compared as bytes when the
+    longest is also the greatest string, which it is unless a shorter one sorts after it)."""
+    top = max(numbers)
+    if len(top) == max(map(len, numbers)):
+        return int(top)
+    return max(map(int, set(numbers)))
 
 
 def _column_number(letters: bytes) -> int:
@@ -719,8 +1093,7 @@ class _OdsTable:
         return Extent(before + span, width, max(self.raw, span * width))
 
 
-def _measure_ods(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
-    data = _read_part(archive, info, limits.max_unzipped_bytes + 1)
+def _measure_ods(data: bytes | bytearray, limits: Limits) -> None:
     table: _OdsTable | None = None
     row: list[int] | None = None  # [cells pushed, pending empty run, first value col, width]
     row_repeat = 1
@@ -1066,22 +1439,12 @@ def _fill_merged(name: str, rows: list[list], merged, limits: Limits) -> None:
                     row[c] = value
 
 
-def _scan_formulas(archive: zipfile.ZipFile, part: str) -> set[str]:
-    """Cells of `part` holding a formula (<f>) but no cached value (<v> missing or empty).
+def _scan_formulas(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> set[str]:
+    """Cells of the part holding a formula (<f>) but no cached value (<v> missing or empty); called
+    only for a part whose pre-scan saw a formula tag.
 
     Streams the part through expat without building a tree (memory stays flat whatever the part
     holds); a DTD makes expat stop (refused, as everywhere)."""
-    with archive.open(part) as handle:
-        found = False
-        tail = b""
-        while chunk := handle.read(_CHUNK):  # cheap pre-filter: most sheets have no formulas
-            window = tail + chunk
-            if b"<f>" in window or b"<f " in window or b":f>" in window or b":f " in window:
-                found = True
-                break
-            tail = chunk[-4:]
-    if not found:
-        return set()
     from xml.parsers import expat
 
     cells: set[str] = set()
@@ -1122,10 +1485,9 @@ def _scan_formulas(archive: zipfile.ZipFile, part: str) -> set[str]:
     parser.CharacterDataHandler = text
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    with archive.open(part) as handle:
-        while chunk := handle.read(_CHUNK):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
+    for chunk in _part_chunks(data, archive, info):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
     return cells
 
 
