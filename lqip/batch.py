@@ -139,12 +139,12 @@ class _Pool:
         selector = selectors.DefaultSelector()
         try:
             while queue or self.workers:
-                for worker in self.workers:  # give idle workers work
+                for worker in list(self.workers):  # give idle workers work
                     if not worker.pending and not worker.retiring and queue:
-                        self._send(worker, queue, jobs, fresh, failed)
+                        self._send(worker, selector, queue, jobs, fresh, failed)
                 while queue and len(self.workers) < jobs:
                     worker = self._spawn(selector)
-                    self._send(worker, queue, jobs, fresh, failed)
+                    self._send(worker, selector, queue, jobs, fresh, failed)
                 for worker in [w for w in self.workers if not w.pending]:  # nothing left for them
                     if not queue or worker.retiring:
                         self._retire(worker, selector)
@@ -196,17 +196,16 @@ class _Pool:
         selector.register(result_r, selectors.EVENT_READ, worker)
         return worker
 
-    def _send(self, worker: _Worker, queue: deque, jobs: int, fresh: bool, failed: dict) -> None:
+    def _send(self, worker: _Worker, selector, queue: deque, jobs: int, fresh: bool, failed: dict) -> None:
         size = 1 if fresh else max(1, min(MAX_CHUNK, len(queue) // (2 * jobs)))
         chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
-        try:
-            _write_frame(worker.tasks, pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
-        except OSError:  # the worker died while idle: none of these files is to blame
-            queue.extendleft(reversed(chunk))
-            self._close_tasks(worker)
-            return
         worker.pending.extend(chunk)
         worker.since = time.monotonic()
+        try:
+            _write_frame(worker.tasks, pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+        except OSError:  # the worker is gone: as if it had died on the first file (which gets a second chance)
+            self._lost(worker, selector, queue, failed, _CRASHED)
+            return
         if fresh:
             self._close_tasks(worker)
 

@@ -8,7 +8,7 @@ name. Before any parser sees it, every part is inspected with bounded work and m
   declared size and the CRC is checked, as zipfile does, so a part that lies about its size is a
   corrupt file, not a bomb);
 - every XML part's prolog for a DTD or entity declarations (refused: entity bombs); the structural
-  parts ([Content_Types].xml, the workbook part and its rels) are parsed once, by expat, which refuses
+  parts ([Content_Types].xml, the workbook part and its rels) are parsed once, by defusedxml's expat parser, which refuses
   any DTD, entity or notation declaration too;
 - the size of each sheet as the reader will build it — calamine turns a sheet into a dense grid, so
   two cells at A1 and ALL99000 would cost gigabytes: .xlsx sheet XML is scanned for cell references
@@ -665,27 +665,41 @@ class _Refused(Exception):
     pass
 
 
-def _refuse(*_args) -> None:
-    raise _Refused("a DTD, an entity or a notation declaration")
-
-
 def _expat(raw: bytes, start=None, end=None) -> None:
-    """Parse `raw` with expat, building nothing (a C parser: the structural parts are small, and
-    ElementTree's Python callbacks cost more than the parse). Namespaced names read "uri}local", as
-    ElementTree's own expat parser gives them. A DTD, entity or notation declaration is refused."""
-    from xml.parsers import expat
+    """Parse `raw` with defusedxml's hardened expat parser (any DTD, entity declaration or external
+    reference forbidden), building nothing: a target receives element starts and ends only.
+    Namespaced names read "{uri}local", as ElementTree gives them."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
 
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.StartDoctypeDeclHandler = _refuse
-    parser.EntityDeclHandler = _refuse
-    parser.UnparsedEntityDeclHandler = _refuse
-    parser.NotationDeclHandler = _refuse
-    parser.ExternalEntityRefHandler = _refuse
-    if start is not None:
-        parser.StartElementHandler = start
-    if end is not None:
-        parser.EndElementHandler = end
-    parser.Parse(raw, True)
+    parser = DefusedXMLParser(target=_Callbacks(start, end), forbid_dtd=True, forbid_entities=True,
+                              forbid_external=True)
+    try:
+        parser.feed(raw)
+        parser.close()
+    except DefusedXmlException as exc:
+        raise _Refused(f"{type(exc).__name__}: a DTD, an entity or an external reference") from None
+
+
+class _Callbacks:
+    """An ElementTree parser target that builds nothing and passes starts and ends on."""
+
+    def __init__(self, start=None, end=None):
+        self._start, self._end = start, end
+
+    def start(self, tag, attrs):
+        if self._start is not None:
+            self._start(tag, attrs)
+
+    def end(self, tag):
+        if self._end is not None:
+            self._end(tag)
+
+    def data(self, text):
+        pass
+
+    def close(self):
+        return None
 
 
 def _parse_small_part(raw: bytes, info: zipfile.ZipInfo, collector=None):
