@@ -95,3 +95,18 @@ def make_return(tmp_path: Path, name: str = "return.xlsx", **kwargs) -> Path:
 
 def ind(code, name, year, unit, target, value, note=""):
     return [code, name, year, unit, target, value, note]
+
+
+# The fixed parts of a minimal .xlsx, for tests that write the zip by hand (bombs, odd cell forms).
+XLSX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
+    '+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
+XLSX_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+XLSX_ONE_SHEET_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+    'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+    '<sheet name="指标" sheetId="1" r:id="rId1"/></sheets></workbook>')

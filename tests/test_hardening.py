@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import XLSX_CONTENT_TYPES, XLSX_ONE_SHEET_WORKBOOK, XLSX_ROOT_RELS
 from typer.testing import CliRunner
 
 from lqip.check import check_file, check_paths
@@ -32,15 +33,7 @@ import fuzz  # noqa: E402  (scripts/fuzz.py: seed returns and the measured runne
 runner = CliRunner()
 MEMORY_BOUND = 1024 * 1024 * 1024
 
-CT = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-      'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
-      '+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
-RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-        'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-WB = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-      'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-      '<sheet name="指标" sheetId="1" r:id="rId1"/></sheets></workbook>')
+CT, RELS, WB = XLSX_CONTENT_TYPES, XLSX_ROOT_RELS, XLSX_ONE_SHEET_WORKBOOK
 WBRELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
           '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
           'relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.'

@@ -18,20 +18,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import XLSX_CONTENT_TYPES, XLSX_ONE_SHEET_WORKBOOK, XLSX_ROOT_RELS
 
 from lqip import batch
 from lqip.check import check_file
 from lqip.workbook import Limits, Unreadable, open_book
 
-CT = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-      'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
-      '+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
-RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-        'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-WB = ('<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-      'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-      '<sheet name="指标" sheetId="1" r:id="rId1"/></sheets></workbook>')
+CT, RELS, WB = XLSX_CONTENT_TYPES, XLSX_ROOT_RELS, XLSX_ONE_SHEET_WORKBOOK
 WB_TWICE = WB.replace('<sheet name="指标" sheetId="1" r:id="rId1"/>',
                       '<sheet name="指标" sheetId="1" r:id="rId1"/><sheet name="指标" sheetId="2" r:id="rId1"/>')
 WBRELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
