@@ -134,13 +134,13 @@ class Finding:
         args.setdefault("unit", self.unit or "—")
         if "why" in args:  # V313: the reason is itself a phrase in the report's language
             words = WORDS["zh" if lang == "zh" else "en"]
-            args["reason"] = _format(words[args["why"]], args)
-        return _format(template, args)
+            args["reason"] = _format(words[args["why"]], args, lang)
+        return _format(template, args, lang)
 
     def hint(self, lang: str = "en") -> str:
         entry = CATALOGUE[self.code]
         template = entry.hint_zh if lang == "zh" else entry.hint_en
-        return _format(template, {"unit": self.unit, **dict(self.args)}) if template else ""
+        return _format(template, {"unit": self.unit, **dict(self.args)}, lang) if template else ""
 
     def location(self) -> str:
         """'sheet!cell', 'sheet' or ''."""
@@ -161,15 +161,16 @@ class _Default(dict):
         return "{" + key + "}"
 
 
-def _format(template: str, args: dict) -> str:
-    return template.format_map(_Default({k: _show(v) for k, v in args.items()}))
+def _format(template: str, args: dict, lang: str = "en") -> str:
+    separator = "、" if lang == "zh" else ", "
+    return template.format_map(_Default({k: _show(v, separator) for k, v in args.items()}))
 
 
-def _show(value: object) -> object:
+def _show(value: object, separator: str = "、") -> object:
     if isinstance(value, float):
         from lqip.plan import fmt
 
         return fmt(value)
     if isinstance(value, (list, tuple)):
-        return "、".join(str(_show(v)) for v in value) or "—"
+        return separator.join(str(_show(v, separator)) for v in value) or "—"
     return value
