@@ -104,12 +104,24 @@ def _sources_text(units: list[dict]) -> str:
     return f"{text} ({'; '.join(others)})" if others else text
 
 
+def _period_word(code: str, lang: str | None) -> str:
+    """FY/H1/… as 全年/上半年/… for Chinese readers; codes for machines (lang None) and English."""
+    if lang != "zh":
+        return code
+    from lqip.model import Period
+
+    try:
+        return Period(code).zh
+    except ValueError:
+        return code
+
+
 def indicator_rows(records: dict, lang: str | None = None) -> list[dict]:
     rows = []
     for r in records["scores"]:
         rows.append({
             "indicator": r["indicator"], "name": r["name"], "year": r["year"],
-            "period": r.get("period", "FY") if r["year"] != TOTAL else "",
+            "period": _period_word(r.get("period", "FY"), lang) if r["year"] != TOTAL else "",
             "target": r["target"], "actual": r["actual"], "ratio": r["ratio"], "status": r["status"],
             "measure": r.get("measure", ""), "units": _sources_text(r.get("units", [])),
             "unreported": "; ".join(r.get("unreported", [])),
