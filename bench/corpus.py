@@ -316,12 +316,9 @@ def large_rows(plan, rows: int):
 
 
 def _col(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    from lqip.workbook import column_letter
+
+    return column_letter(index)
 
 
 _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>

@@ -95,8 +95,3 @@ class UnitResolver:
                 if name not in found:
                     found.append(name)
         return found[:n]
-
-
-def resolve_unit(plan, text: object) -> Resolved | None:
-    """Resolve a unit name against a plan (aliases, width, white space, region prefix, townships)."""
-    return plan.resolver.resolve(text)

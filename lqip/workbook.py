@@ -134,7 +134,6 @@ class Book:
             raise
         except BaseException as exc:  # noqa: BLE001 - any parser failure is a corrupt file
             raise Unreadable("F003", _reason(exc)) from exc
-        self._formula_parts: dict[str, str] | None = None
 
     def sheet(self, name: str) -> SheetData:
         """The sheet's cells as lists from A1, merged ranges filled with their top-left value."""

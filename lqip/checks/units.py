@@ -33,14 +33,14 @@ def _answers(plan, resolved, key_lead: str, key_co: str, item: str) -> bool:
 
 def indicator_not_responsible(ret, plan):
     """U202: the unit reports an indicator none of its tasks is linked to (once per unit and indicator)."""
-    known: dict[tuple[str, str], bool] = {}  # (unit, indicator) -> answered already or responsible
+    known: set[tuple[str, str]] = set()
     for row in ret.indicators:
         if row.unit is None or row.indicator is None or row.value is None:
             continue
         key = (row.unit.name, row.indicator)
         if key in known:
             continue
-        known[key] = True
+        known.add(key)
         if _answers(plan, row.unit, "lead_indicators", "co_indicators", row.indicator):
             continue
         ind = plan.indicator_by_id[row.indicator]
