@@ -1,6 +1,6 @@
 """The `lqip` command line: one thin function per command; the library does the work.
 
-Heavy modules (pandas, openpyxl, the reader) are imported inside the commands that need them, so
+Heavy modules (pydantic via the plan, openpyxl, the reader) are imported inside the commands that need them, so
 `lqip --help` and `lqip targets` start fast.
 """
 
