@@ -19,12 +19,14 @@ profiling and debuggers), LQIP_FILE_TIMEOUT to change the per-file timeout (seco
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import struct
 import sys
 import time
 from collections import deque
+from contextlib import contextmanager
 from pathlib import Path
 
 from lqip.findings import finding
@@ -34,6 +36,23 @@ MAX_CHUNK = 32  # files per message to a worker, at most
 _FRAME = struct.Struct("<Q")  # length prefix of a pickled message
 _OK, _NO_MEMORY, _ERROR = 0, 1, 2  # how a worker's call of fn ended
 _TIMED_OUT, _CRASHED = "timeout", "crash"  # how a file took its worker down
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector (then restore its state).
+
+    Reading a sheet allocates an object per cell and per row, all alive until the file is done, and
+    a summary's results pile up in the parent: the collector, triggered every few hundred
+    allocations, would walk them all again and again (a third of the time of a 100,000-row check).
+    Nothing here builds reference cycles; reference counting frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _init_worker(extra_bytes: int | None) -> None:
@@ -89,7 +108,8 @@ def map_files(fn, files: list[Path], plan, limits, debug: bool = False, jobs: in
         return out
     memory = getattr(limits, "max_memory_bytes", None) if limits is not None else _default_memory()
     pool = _Pool(fn, list(files), plan, limits, debug, memory, timeout, progress)
-    suspects = pool.run(range(len(files)), jobs)
+    with collector_paused():
+        suspects = pool.run(range(len(files)), jobs)
     if suspects:  # each alone in a fresh worker: a second chance, then a finding
         for index, how in pool.run(sorted(suspects), jobs, fresh=True).items():
             if how == _TIMED_OUT:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import traceback
 
+from lqip.batch import collector_paused
 from lqip.checks import run_checks
 from lqip.findings import finding
 from lqip.paths import expand
@@ -45,8 +46,9 @@ def check_file(path: str | os.PathLike, plan: Plan | None = None, limits: Limits
     """Read and check one file. Never raises for a bad file: an unexpected failure is an F003."""
     plan = plan or load_plan()
     try:
-        ret = read_return(path, plan, limits)
-        return check_return(ret, plan)
+        with collector_paused():
+            ret = read_return(path, plan, limits)
+            return check_return(ret, plan)
     except (KeyboardInterrupt, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - the promise: a finding, never a traceback

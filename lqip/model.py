@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import compress
 
 from lqip.findings import Finding
 from lqip.text import fold
@@ -106,6 +107,8 @@ class Cell:
 
 @dataclass(slots=True)
 class IndicatorRow:
+    """One indicator row of a return, as a record (a copy of one row of the IndicatorTable)."""
+
     sheet: str
     row: int  # 1-based worksheet row
     cols: dict  # field -> column letter, shared by every row of the sheet
@@ -124,12 +127,97 @@ class IndicatorRow:
     unit: Resolved | None = None
     year: int | None = None
     parsed: Parsed | None = None
-    value: float | None = None  # parsed.value, kept as a field: checks read it often
+    value: float | None = None  # parsed.value
     formula_without_value: bool = False
+    unit_name: str = ""  # unit.name, '' when the row has no unit
 
     def cell(self, field_name: str) -> str:
         col = self.cols.get(field_name)
         return f"{col}{self.row}" if col else ""
+
+
+_DEFAULTS = {"formula_without_value": False, "unit_name": ""}
+
+
+class IndicatorTable:
+    """The indicator rows of a return as columns: one list per field, all of the same length.
+
+    A consolidated workbook holds 100,000 rows of a few distinct codes, units and years: the reader
+    fills the columns in bulk, resolution works once per distinct value, and the checks run column
+    operations instead of building an object per row. `rows()` gives IndicatorRow records when a
+    caller wants them (summaries of small returns, tests)."""
+
+    RAW = ("sheet", "row", "cols", "code", "name", "year_raw", "value_raw", "unit_raw", "target_raw",
+           "reporter_raw", "note")
+    RESOLVED = ("code_id", "name_id", "indicator", "unit", "year", "parsed", "value", "formula_without_value",
+                "unit_name")
+    __slots__ = RAW + RESOLVED
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, [])
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def __getstate__(self) -> dict:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for name in self.__slots__:
+            setattr(self, name, state[name])
+
+    def extend(self, **columns) -> None:
+        """Append rows given as equally long columns of the RAW fields (resolution comes later)."""
+        n = len(columns["row"])
+        for name in self.RAW:
+            getattr(self, name).extend(columns[name])
+        for name in self.RESOLVED:
+            getattr(self, name).extend([_DEFAULTS.get(name)] * n)
+
+    def reorder(self, start: int, order: list[int]) -> None:
+        """Put rows start.. in `order` (indices into the table)."""
+        for name in self.__slots__:
+            column = getattr(self, name)
+            column[start:] = [column[i] for i in order]
+
+    def where(self, column: list, test) -> list[int]:
+        """Indices of the rows whose value in `column` passes `test` (a one-argument predicate)."""
+        return list(compress(range(len(column)), map(test, column)))
+
+    @staticmethod
+    def keys(indices: list[int], *columns: list) -> list[tuple]:
+        """(value in each of `columns`) for each of `indices`."""
+        return list(zip(*(map(column.__getitem__, indices) for column in columns), strict=True))
+
+    def first_rows(self, indices: list[int], *columns: list) -> dict[tuple, int]:
+        """(value in each of `columns`) -> the first of `indices` holding it, in the order of first rows."""
+        keys = self.keys(indices, *columns)
+        first = dict(zip(reversed(keys), reversed(indices), strict=True))  # earlier rows overwrite later ones
+        if len(first) == len(keys):
+            return dict(zip(keys, indices, strict=True))
+        return {key: first[key] for key in dict.fromkeys(keys)}
+
+    @staticmethod
+    def distinct(column: list) -> list:
+        """The distinct objects of `column` by identity (no hashing of the objects themselves)."""
+        return list(dict(zip(map(id, column), column, strict=True)).values())
+
+    def where_among(self, column: list, objects) -> list[int]:
+        """Indices of the rows whose value in `column` is one of `objects` (by identity)."""
+        wanted = set(map(id, objects))
+        return list(compress(range(len(column)), map(wanted.__contains__, map(id, column)))) if wanted else []
+
+    def cell(self, i: int, field_name: str) -> str:
+        """The A1 address of row i's `field_name` cell, '' when the sheet has no such column."""
+        col = self.cols[i].get(field_name)
+        return f"{col}{self.row[i]}" if col else ""
+
+    def row_record(self, i: int) -> IndicatorRow:
+        return IndicatorRow(*(getattr(self, name)[i] for name in self.__slots__))
+
+    def rows(self) -> list[IndicatorRow]:
+        return [IndicatorRow(*values) for values in zip(*(getattr(self, name) for name in self.__slots__), strict=True)]
 
 
 @dataclass(slots=True)
@@ -158,7 +246,8 @@ class Return:
     findings: list[Finding] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)
     info: dict[str, Cell] = field(default_factory=dict)  # unit, year, period, contact, phone, date
-    indicators: list[IndicatorRow] = field(default_factory=list)
+    table: IndicatorTable = field(default_factory=IndicatorTable)  # the indicator rows, as columns
+    table_units: list[Resolved] = field(default_factory=list)  # the table's distinct units, in row order
     tasks: list[TaskRow] = field(default_factory=list)
     indicator_sheet: str | None = None
     task_sheet: str | None = None
@@ -168,12 +257,17 @@ class Return:
     readable: bool = False  # False when a file-level finding (F0xx) stopped the reading
 
     @property
+    def indicators(self) -> list[IndicatorRow]:
+        """The indicator rows as records (built on each call: checks read `table`'s columns)."""
+        return self.table.rows()
+
+    @property
     def units(self) -> list[Resolved]:
         """Every reporting unit the return speaks for (its own, then per-row overrides)."""
         seen: dict[str, Resolved] = {}
         if self.unit:
             seen[self.unit.name] = self.unit
-        for row in (*self.indicators, *self.tasks):
-            if row.unit and row.unit.name not in seen:
-                seen[row.unit.name] = row.unit
+        for unit in (*self.table_units, *(row.unit for row in self.tasks)):
+            if unit and unit.name not in seen:
+                seen[unit.name] = unit
         return list(seen.values())

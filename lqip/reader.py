@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 from lqip.findings import finding
-from lqip.model import Cell, IndicatorRow, Period, Return, TaskRow, parse_period, parse_status
+from lqip.model import Cell, Period, Return, TaskRow, parse_period, parse_status
 from lqip.text import cell_text, fold, name_key
 from lqip.values import clean_text, parse_value, parse_year
 from lqip.workbook import Limits, Unreadable, column_letter, open_book
@@ -84,6 +86,7 @@ _YEAR_VALUE_WORDS = frozenset({"", "完成", "完成值", "实际", "实际值",
 _YEAR_TARGET_WORDS = frozenset({"目标", "目标值", "计划", "target"})
 
 
+@lru_cache(maxsize=4096)
 def _year_column(value: object) -> str | None:
     """'value@2023' / 'target@2023' for a year column header, else None."""
     match = _YEAR_COLUMN.match(name_key(cell_text(value)).rstrip(":"))
@@ -282,7 +285,8 @@ def _read_indicators(ret: Return, sheet: str, rows: list[list]) -> None:
 def _read_wide(ret: Return, sheet: str, rows: list[list], top: int, columns: dict) -> None:
     """One row per indicator, one value column per year: read as one row per indicator and year."""
     base = {f: c for f, c in columns.items() if "@" not in f and c is not None}
-    start = len(ret.indicators)
+    table = ret.table
+    start = len(table)
     for field, col in sorted(columns.items(), key=lambda item: item[1] if item[1] is not None else -1):
         if not field.startswith("value@"):
             continue
@@ -292,49 +296,69 @@ def _read_wide(ret: Return, sheet: str, rows: list[list], top: int, columns: dic
         if target is not None:
             per_year["target"] = target
         _read_long(ret, sheet, rows, top, per_year, year=year)
-    ret.indicators[start:] = sorted(ret.indicators[start:], key=lambda r: r.row)  # by row, then year
+    table.reorder(start, sorted(range(start, len(table)), key=table.row.__getitem__))  # by row, then year
+
+
+def _take(column: list, keep: list[int] | None) -> list:
+    """The column's values at the `keep` indices (all of them when `keep` is None)."""
+    if keep is None:
+        return column
+    return [column[i] for i in keep] if len(keep) < 2 else list(itemgetter(*keep)(column))
 
 
 def _read_long(ret: Return, sheet: str, rows: list[list], top: int, columns: dict, year: int | None = None) -> None:
-    """One row per indicator and year (the contract's layout); `year` fixes the year of a wide column."""
+    """One row per indicator and year (the contract's layout); `year` fixes the year of a wide column.
+
+    Column by column: each distinct cell value is converted to text once (a big sheet repeats few),
+    and the rows kept are picked from the columns in bulk."""
     cols = {f: column_letter(c) for f, c in columns.items()}
     if year is not None:
         cols.pop("year", None)
-    width = len(rows[top])  # calamine's rows are rectangular
-    pick = {f: (c if c < width else None) for f, c in columns.items()}
-    code_c, name_c, year_c, value_c = pick.get("code"), pick.get("name"), pick.get("year"), pick.get("value")
-    unit_c, target_c, rep_c, note_c = pick.get("unit"), pick.get("target"), pick.get("reporter"), pick.get("note")
-    if year is not None:
-        year_c = None
     data = rows[top + 1:]
     n = len(data)
+    if not n:
+        return
+    width = len(rows[top])  # calamine's rows are rectangular
 
-    def raw(c) -> list:
-        return [row[c] for row in data] if c is not None else [None] * n
+    def raw(field: str) -> list | None:
+        c = columns.get(field)
+        return list(map(itemgetter(c), data)) if c is not None and c < width else None
 
-    def texts(c) -> list:
-        """The column as display text, each distinct value converted once (a big sheet repeats few)."""
-        if c is None:
+    def texts(field: str) -> list:
+        """The column as display text, each distinct value converted once."""
+        values = raw(field)
+        if values is None:
             return [""] * n
-        values = raw(c)
         distinct = {v: cell_text(v) for v in set(values)}
-        return [distinct[v] for v in values]
+        return list(map(distinct.__getitem__, values))
 
-    codes, names, units, reporters, notes = texts(code_c), texts(name_c), texts(unit_c), texts(rep_c), texts(note_c)
-    years = raw(year_c) if year_c is not None else [year] * n
-    values, targets = raw(value_c), raw(target_c)
-    out = ret.indicators
-    for i in range(n):
-        code, name = codes[i], names[i]
-        if not code and not name:
-            continue  # blank or spacer row
-        value = values[i]
-        if value == "":
-            value = None
-        if value is None and _is_footer(name or code):
-            continue
-        out.append(IndicatorRow(sheet, top + i + 2, cols, code, name, years[i], value, units[i], targets[i],
-                                reporters[i], notes[i]))
+    codes, names = texts("code"), texts("name")
+    values = raw("value") or [None] * n
+    keep: list[int] | None = list(compress(range(n), map(any, zip(codes, names, strict=True))))  # not a blank or spacer row
+    ends = [i for i in keep if values[i] is None or values[i] == ""]
+    footers = {i for i in ends if _is_footer(names[i] or codes[i])}  # notes, signatures, totals
+    if footers:
+        keep = [i for i in keep if i not in footers]
+    if len(keep) == n:
+        keep = None
+    values = _take(values, keep)
+    if "" in values:
+        values = [None if v == "" else v for v in values]
+    m = len(values)
+    year_column = raw("year") if year is None else None
+    ret.table.extend(
+        sheet=[sheet] * m,
+        row=[top + 2 + i for i in (keep if keep is not None else range(n))],
+        cols=[cols] * m,
+        code=_take(codes, keep),
+        name=_take(names, keep),
+        year_raw=_take(year_column, keep) if year_column is not None else [year] * m,
+        value_raw=values,
+        unit_raw=_take(texts("unit"), keep),
+        target_raw=_take(raw("target") or [None] * n, keep),
+        reporter_raw=_take(texts("reporter"), keep),
+        note=_take(texts("note"), keep),
+    )
 
 
 def _read_tasks(ret: Return, sheet: str, rows: list[list]) -> None:
@@ -383,15 +407,21 @@ def _by_code(items, text: str) -> str | None:
     if not match:
         return None
     letter, number = match.groups()
-    index = _code_index(tuple(item.id for item in items))
+    index = _code_index(items)
     return index.get((letter, int(number))) or (index.get(("", int(number))) if not letter else None)
 
 
-@lru_cache(maxsize=64)
-def _code_index(ids: tuple[str, ...]) -> dict[tuple[str, int], str]:
-    """(letter, number) -> id, and ('', number) -> id for a bare number."""
+_CODE_INDEXES: dict[int, tuple[list, dict]] = {}
+
+
+def _code_index(items: list) -> dict[tuple[str, int], str]:
+    """(letter, number) -> id, and ('', number) -> id for a bare number (kept per list of items)."""
+    kept = _CODE_INDEXES.get(id(items))
+    if kept is not None and kept[0] is items:
+        return kept[1]
     index: dict[tuple[str, int], str] = {}
-    for ident in ids:
+    _CODE_INDEXES[id(items)] = (items, index)  # the list is held, so its id is not reused
+    for ident in (item.id for item in items):
         number = int(ident[1:])
         index.setdefault((ident[0].lower(), number), ident)
         index.setdefault(("", number), ident)
@@ -441,8 +471,6 @@ def resolve(ret: Return, plan, book=None) -> None:
             c = info["period"]
             ret.findings.append(finding("S105", file=ret.path, sheet=c.sheet, cell=c.cell, value=c.text))
         ret.period = period or Period.FY
-    index = indicator_index(plan)
-    by_id = plan.indicator_by_id
     resolver = plan.resolver
     unit_cache: dict[str, object] = {}
 
@@ -454,43 +482,60 @@ def resolve(ret: Return, plan, book=None) -> None:
             unit_cache[reporter] = resolver.resolve(reporter)
         return unit_cache[reporter]
 
-    ids_cache: dict[tuple[str, str], tuple] = {}  # (code, name) -> (code_id, name_id, indicator)
-    year_cache: dict = {}
-    parse_cache: dict = {}  # a big sheet repeats few distinct (value, indicator, unit) triples
-    empty_cells: list = []
-    for row in ret.indicators:
-        ids = ids_cache.get((row.code, row.name))
-        if ids is None:
-            ids = ids_cache[(row.code, row.name)] = _identify_indicator(plan, index, row.code, row.name)
-        row.code_id, row.name_id, row.indicator = ids
-        row.unit = unit_of(row.reporter_raw)
-        raw_year = row.year_raw
-        if raw_year is None or raw_year == "":
-            row.year = ret.year
-        else:
-            year = year_cache.get(raw_year, 0)
-            if year == 0:
-                year = year_cache[raw_year] = parse_year(raw_year)
-            row.year = year
-        if row.indicator is not None:
-            raw = row.value_raw
-            key = (raw.__class__, raw, row.indicator, row.unit_raw)  # the class keeps True apart from 1
-            parsed = parse_cache.get(key)
-            if parsed is None:
-                ind = by_id[row.indicator]
-                parsed = parse_cache[key] = parse_value(raw, ind.unit, tuple(ind.unit_aliases), row.unit_raw)
-            row.parsed = parsed
-            row.value = parsed.value
-        if row.value_raw is None:
-            empty_cells.append(row)
-    if empty_cells and book is not None:
-        formulas: dict[str, set[str]] = {}
-        for row in empty_cells:
-            if row.sheet not in formulas:
-                formulas[row.sheet] = book.empty_formula_cells(row.sheet)
-            if row.cell("value") in formulas[row.sheet]:
-                row.formula_without_value = True
+    _resolve_table(ret, plan, book, unit_of)
     for row in ret.tasks:
         row.task = task_by_code(plan, row.task_raw)
         row.status = parse_status(row.status_raw) if row.status_raw else None
         row.unit = unit_of(row.reporter_raw)
+
+
+def _resolve_table(ret: Return, plan, book, unit_of) -> None:
+    """Resolve the indicator columns: every distinct code/name pair, reporter, year and (value,
+    indicator, 计量单位) triple once, then the columns by lookup."""
+    table = ret.table
+    if not len(table):
+        return
+    index = indicator_index(plan)
+    pairs = list(zip(table.code, table.name, strict=True))
+    ids = {pair: _identify_indicator(plan, index, *pair) for pair in dict.fromkeys(pairs)}
+    table.code_id, table.name_id, table.indicator = (list(column) for column in zip(*map(ids.__getitem__, pairs), strict=True))
+
+    units = {reporter: unit_of(reporter) for reporter in dict.fromkeys(table.reporter_raw)}
+    table.unit = list(map(units.__getitem__, table.reporter_raw))
+    names = {reporter: unit.name if unit is not None else "" for reporter, unit in units.items()}
+    table.unit_name = list(map(names.__getitem__, table.reporter_raw))
+    distinct: dict[str, object] = {}
+    for unit in units.values():
+        if unit is not None:
+            distinct.setdefault(unit.name, unit)
+    ret.table_units = list(distinct.values())
+
+    year_keys = list(zip(map(type, table.year_raw), table.year_raw, strict=True))
+    years = {key: ret.year if key[1] is None or key[1] == "" else parse_year(key[1]) for key in set(year_keys)}
+    table.year = list(map(years.__getitem__, year_keys))
+
+    by_id = plan.indicator_by_id
+    # the class keeps True apart from 1 (equal, and hashed alike)
+    keys = list(zip(map(type, table.value_raw), table.value_raw, table.indicator, table.unit_raw, strict=True))
+    parsed: dict[tuple, object] = {}
+    for key in dict.fromkeys(keys):
+        _, raw, ind_id, unit_raw = key
+        if ind_id is None:
+            parsed[key] = None
+        else:
+            ind = by_id[ind_id]
+            parsed[key] = parse_value(raw, ind.unit, tuple(ind.unit_aliases), unit_raw)
+    table.parsed = list(map(parsed.__getitem__, keys))
+    value_of = {key: (None if p is None else p.value) for key, p in parsed.items()}
+    table.value = list(map(value_of.__getitem__, keys))
+
+    empty = [i for i, raw in enumerate(table.value_raw) if raw is None]
+    if empty and book is not None:
+        formulas: dict[str, set[str]] = {}
+        for i in empty:
+            sheet = table.sheet[i]
+            if sheet not in formulas:
+                formulas[sheet] = book.empty_formula_cells(sheet)
+            if formulas[sheet] and table.cell(i, "value") in formulas[sheet]:
+                table.formula_without_value[i] = True
+

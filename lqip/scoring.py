@@ -123,15 +123,27 @@ def score_return(ret, plan) -> list[Score]:
     figures: dict[tuple[str, int], dict[str, float]] = {}
     wanted: dict[tuple[str, int], None] = {}
     years = plan.plan_years
-    for row in ret.indicators:
-        if row.indicator is None or row.year is None or row.year not in years:
+    t = ret.table
+    in_plan = {y for y in set(t.year) if y is not None and y in years}
+    rows = [i for i in t.where(t.year, in_plan.__contains__) if t.indicator[i] is not None] if in_plan else []
+    counted = [i for i in rows if t.value[i] is not None and t.value[i] >= 0]
+    # first figure per unit (V309 says the rest), units in row order
+    value = t.value
+    for (ind_id, year, unit), i in t.first_rows(counted, t.indicator, t.year, t.unit_name).items():
+        figures.setdefault((ind_id, year), {})[unit] = value[i]
+    wanted.update(dict.fromkeys(figures))
+    leads: dict[tuple, bool] = {}
+    for i in rows if len(counted) < len(rows) else ():
+        value = t.value[i]
+        if value is not None and value >= 0:
             continue
-        key = (row.indicator, row.year)
-        if row.value is not None and row.value >= 0:
-            wanted.setdefault(key)
-            unit = row.unit.name if row.unit else ""
-            figures.setdefault(key, {}).setdefault(unit, row.value)  # first figure per unit (V309 says the rest)
-        elif row.unit is None or _leads(plan, row.unit, row.indicator):
+        key = (t.indicator[i], t.year[i])
+        unit = t.unit[i]
+        if unit is not None:
+            lead = (unit.units, key[0])
+            if lead not in leads:
+                leads[lead] = _leads(plan, unit, key[0])
+        if unit is None or leads[lead]:
             wanted.setdefault(key)  # a blank row counts as missing only for a unit that leads it
     if ret.year in years:
         for unit in ret.units:

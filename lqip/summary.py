@@ -367,21 +367,24 @@ def collect_sources(files: list[FileReport], plan: Plan) -> list[Source]:
             continue
         bad = _error_cells(report)
         seen: set[tuple[str, str, int]] = set()
-        for row in ret.indicators:
-            if row.indicator is None or row.year is None or row.year not in years or row.unit is None:
+        t = ret.table
+        for i in t.where(t.value, _countable):
+            indicator, year, unit = t.indicator[i], t.year[i], t.unit[i]
+            if year is None or year not in years or unit is None or t.parsed[i].problem:
                 continue
-            value = row.value
-            if value is None or value < 0 or (row.parsed is not None and row.parsed.problem):
+            if bad and any((t.sheet[i], t.cell(i, f)) in bad for f in _ROW_FIELDS if t.cell(i, f)):
                 continue
-            if any((row.sheet, row.cell(f)) in bad for f in _ROW_FIELDS if row.cell(f)):
-                continue
-            key = (row.unit.name, row.indicator, row.year)
+            key = (unit.name, indicator, year)
             if key in seen:  # the same unit twice in one return: V309 speaks; the first row stands
                 continue
             seen.add(key)
-            out.append(Source(row.unit.name, tuple(row.unit.units), row.indicator, row.year, float(value),
-                              ret.period, ret.path, row.sheet, row.cell("value"), order))
+            out.append(Source(unit.name, tuple(unit.units), indicator, year, float(t.value[i]),
+                              ret.period, ret.path, t.sheet[i], t.cell(i, "value"), order))
     return out
+
+
+def _countable(value) -> bool:
+    return value is not None and value >= 0
 
 
 def _same(a: float, b: float) -> bool:
@@ -654,7 +657,7 @@ def _file_years(report: FileReport) -> set[int]:
     ret = report.ret
     if ret is None:
         return set()
-    years = {ret.year} | {row.year for row in ret.indicators}
+    years = {ret.year} | set(ret.table.year)
     return {y for y in years if y is not None}
 
 

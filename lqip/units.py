@@ -69,21 +69,35 @@ class UnitResolver:
         raw = str(text).strip().replace("*", "")
         if not raw:
             return None
-        for candidate in (raw, _TRAILING_REMARK.sub("", raw)):  # "乐清市人民法院（盖章）"
-            for key in self._variants(candidate):
-                name = self._index.get(key)
-                if name is not None:
-                    return Resolved(name, (name,))
-        raw = _TRAILING_REMARK.sub("", raw) or raw
-        members = tuple(name for pattern, name in self._collectives if pattern.search(fold(raw)))
+        key = fold(raw)
+        name = self._lookup(key)
+        bare = _TRAILING_REMARK.sub("", raw)  # "乐清市人民法院（盖章）"
+        if name is None and bare != raw:
+            key = fold(bare or raw)
+            name = self._lookup(key)
+        if name is not None:
+            return Resolved(name, (name,))
+        members = tuple(name for pattern, name in self._collectives if pattern.search(key))
         if members:
-            display = fold(raw)
-            for prefix in self._prefixes:
-                if display.startswith(prefix) and len(display) > len(prefix):
-                    display = display[len(prefix):]
-                    break
-            return Resolved(display, members)
+            return Resolved(self._strip_prefix(key), members)
         return None
+
+    def _lookup(self, key: str) -> str | None:
+        """The unit a folded name means, as written or without a region prefix."""
+        name = self._index.get(key)
+        if name is None:
+            for prefix in self._prefixes:
+                if key.startswith(prefix) and len(key) > len(prefix):
+                    name = self._index.get(key[len(prefix):])
+                    if name is not None:
+                        break
+        return name
+
+    def _strip_prefix(self, key: str) -> str:
+        for prefix in self._prefixes:
+            if key.startswith(prefix) and len(key) > len(prefix):
+                return key[len(prefix):]
+        return key
 
     def suggest(self, text: object, n: int = 3) -> list[str]:
         """The closest known unit names, for a 'did you mean' hint."""

@@ -18,8 +18,8 @@ def unit_missing(ret, plan):
         return
     if not (ret.indicator_sheet or ret.task_sheet):
         return  # S101 says it: nothing to report for
-    rows = [*ret.indicators, *ret.tasks]
-    if rows and all(r.reporter_raw for r in rows):
+    t = ret.table
+    if (len(t) or ret.tasks) and all(t.reporter_raw) and all(r.reporter_raw for r in ret.tasks):
         return
     sheet, cell = _info_cell(ret, "unit")
     yield finding("S103", file=ret.path, sheet=sheet, cell=cell)
@@ -29,9 +29,10 @@ def year_missing(ret, plan):
     """S104: no readable 报告年度, and some indicator row (or the task sheet) has no year of its own."""
     if ret.year is not None:
         return
-    if ret.indicators and all(r.year is not None for r in ret.indicators) and not ret.tasks:
+    t = ret.table
+    if len(t) and None not in t.year and not ret.tasks:
         return
-    if not ret.indicators and not ret.tasks and not (ret.indicator_sheet or ret.task_sheet):
+    if not len(t) and not ret.tasks and not (ret.indicator_sheet or ret.task_sheet):
         return
     sheet, cell = _info_cell(ret, "year")
     yield finding("S104", file=ret.path, sheet=sheet, cell=cell)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+from operator import is_, is_not
+
 from lqip.findings import finding
+
+IS_NONE = partial(is_, None)
+NOT_NONE = partial(is_not, None)
 
 
 def unknown_unit(ret, plan):
@@ -12,7 +18,13 @@ def unknown_unit(ret, plan):
     if info is not None and info.text and ret.unit is None:
         seen.add(info.text)
         yield _u201(ret, plan, info.text, info.sheet, info.cell)
-    for row in (*ret.indicators, *ret.tasks):
+    t = ret.table
+    for i in t.where(t.unit, IS_NONE):
+        reporter = t.reporter_raw[i]
+        if reporter and reporter not in seen:
+            seen.add(reporter)
+            yield _u201(ret, plan, reporter, t.sheet[i], t.cell(i, "reporter"))
+    for row in ret.tasks:
         if row.reporter_raw and row.unit is None and row.reporter_raw not in seen:
             seen.add(row.reporter_raw)
             yield _u201(ret, plan, row.reporter_raw, row.sheet, row.cell("reporter"))
@@ -33,18 +45,20 @@ def _answers(plan, resolved, key_lead: str, key_co: str, item: str) -> bool:
 
 def indicator_not_responsible(ret, plan):
     """U202: the unit reports an indicator none of its tasks is linked to (once per unit and indicator)."""
-    known: set[tuple[str, str]] = set()
-    for row in ret.indicators:
-        if row.unit is None or row.indicator is None or row.value is None:
+    t = ret.table
+    rows = t.where(t.value, NOT_NONE)  # a value implies an indicator
+    answers: dict[tuple, bool] = {}  # (the unit's plan units, indicator) -> answers for it
+    for (name, indicator), i in t.first_rows(rows, t.unit_name, t.indicator).items():
+        unit = t.unit[i]
+        if unit is None:
             continue
-        key = (row.unit.name, row.indicator)
-        if key in known:
+        duty = (unit.units, indicator)
+        if duty not in answers:
+            answers[duty] = _answers(plan, unit, "lead_indicators", "co_indicators", indicator)
+        if answers[duty]:
             continue
-        known.add(key)
-        if _answers(plan, row.unit, "lead_indicators", "co_indicators", row.indicator):
-            continue
-        ind = plan.indicator_by_id[row.indicator]
-        yield finding("U202", file=ret.path, sheet=row.sheet, cell=row.cell("value"), unit=row.unit.name,
+        ind = plan.indicator_by_id[indicator]
+        yield finding("U202", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), unit=name,
                       indicator=ind.id, name=ind.name)
 
 

@@ -2,87 +2,112 @@
 
 from __future__ import annotations
 
+from functools import partial
+from operator import is_, is_not
+
 from lqip.findings import finding
 from lqip.plan import Kind, fmt
 from lqip.values import Problem, parse_value
 
+NOT_NONE = partial(is_not, None)
+IS_NONE = partial(is_, None)
+
 
 def unknown_indicator(ret, plan):
     """V301: neither the code nor the name names an indicator of the plan."""
-    for row in ret.indicators:
-        if row.code_id is None and row.name_id is None:
-            field = "code" if row.code and not row.name else "name"
-            yield finding("V301", file=ret.path, sheet=row.sheet, cell=row.cell(field) or row.cell("code"),
-                          value=row.name or row.code)
+    t = ret.table
+    for i in t.where(t.code_id, IS_NONE):
+        if t.name_id[i] is not None:
+            continue
+        field = "code" if t.code[i] and not t.name[i] else "name"
+        yield finding("V301", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, field) or t.cell(i, "code"),
+                      value=t.name[i] or t.code[i])
 
 
 def code_name_disagree(ret, plan):
     """V302: the code names one indicator and the name another."""
-    for row in ret.indicators:
-        if row.code_id and row.name_id and row.code_id != row.name_id:
-            yield finding("V302", file=ret.path, sheet=row.sheet, cell=row.cell("code"), code=row.code,
-                          name=row.name, name_id=row.name_id)
+    t = ret.table
+    for i in t.where(t.indicator, IS_NONE):  # both known and different leaves the indicator unknown
+        if not (t.code_id[i] and t.name_id[i] and t.code_id[i] != t.name_id[i]):
+            continue
+        yield finding("V302", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "code"), code=t.code[i],
+                      name=t.name[i], name_id=t.name_id[i])
 
 
-def _parsed(ret, problem=None):
-    for row in ret.indicators:
-        if row.parsed is not None and (problem is None or row.parsed.problem == problem):
-            yield row
+def _problem(ret, problem: str) -> list[int]:
+    """Rows whose value was parsed with `problem`."""
+    t = ret.table
+    return t.where_among(t.parsed, [p for p in t.distinct(t.parsed) if p is not None and p.problem == problem])
 
 
 def not_a_number(ret, plan):
     """V303: a value cell that cannot be read as a figure."""
-    for row in _parsed(ret, Problem.NOT_NUMBER):
-        yield finding("V303", file=ret.path, sheet=row.sheet, cell=row.cell("value"), value=_show(row.value_raw))
+    t = ret.table
+    for i in _problem(ret, Problem.NOT_NUMBER):
+        yield finding("V303", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), value=_show(t.value_raw[i]))
 
 
 def negative(ret, plan):
     """V304: a figure below zero."""
-    for row in _parsed(ret):
-        if row.value is not None and row.value < 0:
-            yield finding("V304", file=ret.path, sheet=row.sheet, cell=row.cell("value"), value=row.value)
+    t = ret.table
+    for i in t.where(t.value, _below_zero):
+        yield finding("V304", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), value=t.value[i])
+
+
+def _below_zero(value) -> bool:
+    return value is not None and value < 0
 
 
 def fraction_of_whole(ret, plan):
     """V305: a fraction where the indicator counts whole things (件, 个, 家, 人次)."""
+    t = ret.table
     whole = {ind.id for ind in plan.indicators if plan.whole(ind)}
-    for row in _parsed(ret):
-        value = row.value
-        if value is not None and row.indicator in whole and abs(value - round(value)) > 1e-9:
-            ind = plan.indicator_by_id[row.indicator]
-            yield finding("V305", file=ret.path, sheet=row.sheet, cell=row.cell("value"), indicator=ind.id,
-                          measure=ind.unit, value=value)
+    fractions = {v for v in set(t.value) if v is not None and abs(v - round(v)) > 1e-9}
+    if not fractions:
+        return
+    for i in t.where(t.value, fractions.__contains__):
+        if t.indicator[i] in whole:
+            ind = plan.indicator_by_id[t.indicator[i]]
+            yield finding("V305", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), indicator=ind.id,
+                          measure=ind.unit, value=t.value[i])
 
 
 def incompatible_unit(ret, plan):
     """V306: the value or its 计量单位 cell names a unit that is not the indicator's."""
-    for row in ret.indicators:
-        if row.indicator is None:
+    t = ret.table
+    for i in _problem(ret, Problem.UNIT):
+        ind = plan.indicator_by_id[t.indicator[i]]
+        raw = t.value_raw[i]
+        in_value = isinstance(raw, str) and not parse_value(raw, ind.unit, tuple(ind.unit_aliases)).problem
+        cell = t.cell(i, "unit") if in_value or not isinstance(raw, str) else t.cell(i, "value")
+        yield finding("V306", file=ret.path, sheet=t.sheet[i], cell=cell or t.cell(i, "value"),
+                      written=t.parsed[i].written, indicator=ind.id, measure=ind.unit)
+    # An unfilled row whose 计量单位 is already wrong.
+    wrong: dict[tuple[str, str], bool] = {}
+    for i in t.where_among(t.parsed, [p for p in t.distinct(t.parsed) if p is None or p.empty]):
+        if t.indicator[i] is None or not t.unit_raw[i]:
             continue
-        ind = plan.indicator_by_id[row.indicator]
-        aliases = tuple(ind.unit_aliases)
-        if row.parsed is not None and row.parsed.problem == Problem.UNIT:
-            in_value = isinstance(row.value_raw, str) and not parse_value(row.value_raw, ind.unit, aliases).problem
-            cell = row.cell("unit") if in_value or not isinstance(row.value_raw, str) else row.cell("value")
-            yield finding("V306", file=ret.path, sheet=row.sheet, cell=cell or row.cell("value"),
-                          written=row.parsed.written, indicator=ind.id, measure=ind.unit)
-        elif row.unit_raw and (row.parsed is None or row.parsed.empty):
-            # An unfilled row whose 计量单位 is already wrong.
-            if parse_value(1, ind.unit, aliases, row.unit_raw).problem == Problem.UNIT:
-                yield finding("V306", file=ret.path, sheet=row.sheet, cell=row.cell("unit"),
-                              written=row.unit_raw, indicator=ind.id, measure=ind.unit)
+        ind = plan.indicator_by_id[t.indicator[i]]
+        key = (ind.id, t.unit_raw[i])
+        if key not in wrong:
+            wrong[key] = parse_value(1, ind.unit, tuple(ind.unit_aliases), t.unit_raw[i]).problem == Problem.UNIT
+        if wrong[key]:
+            yield finding("V306", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "unit"),
+                          written=t.unit_raw[i], indicator=ind.id, measure=ind.unit)
 
 
 def converted(ret, plan):
     """V307 (info): a figure converted from another scale (万元 → 亿元)."""
-    for row in _parsed(ret):
-        if row.parsed.converted and row.value is not None:
-            ind = plan.indicator_by_id[row.indicator]
-            written = _show(row.value_raw)
-            if row.parsed.written and not str(written).endswith(row.parsed.written):
-                written = f"{written} {row.parsed.written}"
-            yield finding("V307", file=ret.path, sheet=row.sheet, cell=row.cell("value"), value=written,
-                          converted=row.value, measure=ind.unit)
+    t = ret.table
+    scaled = [p for p in t.distinct(t.parsed) if p is not None and p.converted and p.value is not None]
+    for i in t.where_among(t.parsed, scaled):
+        parsed = t.parsed[i]
+        ind = plan.indicator_by_id[t.indicator[i]]
+        written = _show(t.value_raw[i])
+        if parsed.written and not str(written).endswith(parsed.written):
+            written = f"{written} {parsed.written}"
+        yield finding("V307", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), value=written,
+                      converted=t.value[i], measure=ind.unit)
 
 
 def year_outside_plan(ret, plan):
@@ -92,28 +117,42 @@ def year_outside_plan(ret, plan):
     info = ret.info.get("year")
     if ret.year is not None and ret.year not in years and info is not None:
         yield finding("V308", file=ret.path, sheet=info.sheet, cell=info.cell, value=ret.year, first=first, last=last)
-    for row in ret.indicators:
-        if row.year_raw in (None, "") or not row.cell("year"):
+    t = ret.table
+    outside = {y for y in set(t.year) if y is None or y not in years}
+    if not outside:
+        return
+    for i in t.where(t.year, outside.__contains__):
+        raw = t.year_raw[i]
+        if raw is None or raw == "" or not t.cell(i, "year"):
             continue
-        if row.year is None or row.year not in years:  # unreadable ("23年") or outside the plan
-            shown = row.year if row.year is not None else row.year_raw
-            yield finding("V308", file=ret.path, sheet=row.sheet, cell=row.cell("year"), value=shown,
-                          first=first, last=last)
+        year = t.year[i]  # unreadable ("23年") or outside the plan
+        yield finding("V308", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "year"),
+                      value=year if year is not None else raw, first=first, last=last)
+
+
+def _figures(t) -> list[int]:
+    """Rows with a figure and a year."""
+    rows = t.where(t.value, NOT_NONE)
+    return [i for i in rows if t.year[i] is not None] if None in t.year else rows
 
 
 def duplicate_figure(ret, plan):
     """V309: the same unit, indicator and year twice: error if the figures differ, warning if equal."""
-    first: dict[tuple, object] = {}
-    for row in _parsed(ret):
-        if row.value is None or row.year is None:
+    t = ret.table
+    rows = _figures(t)
+    if len(rows) < 2:
+        return
+    keys = t.keys(rows, t.unit_name, t.indicator, t.year)
+    if len(set(keys)) == len(keys):
+        return
+    first: dict[tuple, int] = {}
+    for i, key in zip(rows, keys, strict=True):
+        earlier = first.setdefault(key, i)
+        if earlier == i:
             continue
-        key = (row.unit.name if row.unit else "", row.indicator, row.year)
-        earlier = first.setdefault(key, row)
-        if earlier is row:
-            continue
-        yield finding("V309", file=ret.path, sheet=row.sheet, cell=row.cell("value"), unit=key[0] or "—",
-                      indicator=row.indicator, year=row.year, other=f"{earlier.sheet}!{earlier.cell('value')}",
-                      equal=abs(earlier.value - row.value) < 1e-9)
+        yield finding("V309", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), unit=key[0] or "—",
+                      indicator=key[1], year=key[2], other=f"{t.sheet[earlier]}!{t.cell(earlier, 'value')}",
+                      equal=abs(t.value[earlier] - t.value[i]) < 1e-9)
 
 
 def lead_indicator_not_reported(ret, plan):
@@ -122,21 +161,23 @@ def lead_indicator_not_reported(ret, plan):
         return
     if any(f.code == "S102" and f.sheet == ret.indicator_sheet for f in ret.findings):
         return  # the sheet could not be read: S102 says so
+    t = ret.table
+    names = t.unit_name
     reported: set[tuple[str, str]] = set()
-    empty_rows: dict[tuple[str, str], object] = {}
-    for row in ret.indicators:
-        if row.unit is None or (row.year not in (None, ret.year)):
+    empty_rows: dict[tuple[str, str], int] = {}
+    for i in t.where(t.year, {None, ret.year}.__contains__):
+        if not names[i]:
             continue
-        written = row.value_raw is not None or row.formula_without_value  # V303/V311… say the rest
-        if row.indicator is None:
+        written = t.value_raw[i] is not None or t.formula_without_value[i]  # V303/V311… say the rest
+        if t.indicator[i] is None:
             if written:  # V301/V302 say what is wrong with the row; it was not left out
-                reported.update((row.unit.name, i) for i in (row.code_id, row.name_id) if i)
+                reported.update((names[i], x) for x in (t.code_id[i], t.name_id[i]) if x)
             continue
-        key = (row.unit.name, row.indicator)
+        key = (names[i], t.indicator[i])
         if written:
             reported.add(key)
         else:
-            empty_rows.setdefault(key, row)
+            empty_rows.setdefault(key, i)
     for unit in ret.units:
         leads = set()
         for name in unit.units:
@@ -146,58 +187,74 @@ def lead_indicator_not_reported(ret, plan):
                 continue
             if plan.target(ind, ret.year) is None:
                 continue
-            row = empty_rows.get((unit.name, ind.id))
-            sheet = row.sheet if row else (ret.indicator_sheet or "")
-            cell = row.cell("value") if row else ""
+            i = empty_rows.get((unit.name, ind.id))
+            sheet = t.sheet[i] if i is not None else (ret.indicator_sheet or "")
+            cell = t.cell(i, "value") if i is not None else ""
             yield finding("V310", file=ret.path, sheet=sheet, cell=cell, unit=unit.name, indicator=ind.id,
                           name=ind.name, year=ret.year)
 
 
 def formula_without_value(ret, plan):
     """V311: a formula whose result was never computed and saved (no cached value)."""
-    for row in ret.indicators:
-        if row.formula_without_value:
-            yield finding("V311", file=ret.path, sheet=row.sheet, cell=row.cell("value"))
+    t = ret.table
+    for i in t.where(t.formula_without_value, bool):
+        yield finding("V311", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"))
 
 
 def target_differs(ret, plan):
     """V312: a 目标值 written in the return that is not the plan's target for that year."""
-    for row in _parsed(ret):
-        if row.target_raw in (None, "") or row.year is None:
+    t = ret.table
+    if all(raw is None or raw == "" for raw in set(t.target_raw)):
+        return
+    for i in t.where(t.target_raw, _written):
+        if t.parsed[i] is None or t.year[i] is None:
             continue
-        ind = plan.indicator_by_id[row.indicator]
-        target = plan.target(ind, row.year)
-        written = parse_value(row.target_raw, ind.unit, tuple(ind.unit_aliases), row.unit_raw)
+        ind = plan.indicator_by_id[t.indicator[i]]
+        target = plan.target(ind, t.year[i])
+        written = parse_value(t.target_raw[i], ind.unit, tuple(ind.unit_aliases), t.unit_raw[i])
         if target is None or written.value is None:
             continue
         if abs(written.value - target) > 1e-9 * max(1.0, abs(target)):
-            yield finding("V312", file=ret.path, sheet=row.sheet, cell=row.cell("target"), written=written.value,
+            yield finding("V312", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "target"), written=written.value,
                           target=target)
+
+
+def _written(raw) -> bool:
+    return raw is not None and raw != ""
 
 
 def implausible(ret, plan):
     """V313: a stock that falls year on year within the return, or a figure over 10× its target."""
-    stocks: dict[tuple[str, str], list] = {}
+    t = ret.table
+    rows = _figures(t)
+    if not rows:
+        return
     targets: dict[tuple[str, int], float | None] = {}
+    for key in set(t.keys(rows, t.indicator, t.year)):
+        targets[key] = plan.target(plan.indicator_by_id[key[0]], key[1])
+    lowest = min((target for target in targets.values() if target), default=None)
+    if lowest is not None:  # only a value over ten times the lowest target can be over ten times its own
+        high = {v for v in set(t.value) if v is not None and v > 10 * lowest}
+        for i in (i for i in t.where(t.value, high.__contains__) if t.year[i] is not None) if high else ():
+            target = targets[(t.indicator[i], t.year[i])]
+            if target and t.value[i] > 10 * target:
+                yield finding("V313", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), why="over10",
+                              indicator=t.indicator[i], value=t.value[i], target=target)
     stock_ids = {ind.id for ind in plan.indicators if ind.kind is Kind.STOCK}
-    for row in _parsed(ret):
-        if row.value is None or row.year is None:
-            continue
-        key = (row.indicator, row.year)
-        if key not in targets:
-            targets[key] = plan.target(plan.indicator_by_id[row.indicator], row.year)
-        target = targets[key]
-        if target and row.value > 10 * target:
-            yield finding("V313", file=ret.path, sheet=row.sheet, cell=row.cell("value"), why="over10",
-                          indicator=row.indicator, value=row.value, target=target)
-        if row.indicator in stock_ids:
-            stocks.setdefault((row.unit.name if row.unit else "", row.indicator), []).append(row)
-    for (_, ind_id), rows in stocks.items():
-        rows.sort(key=lambda r: r.year)
-        for prev, cur in zip(rows, rows[1:], strict=False):
-            if cur.year > prev.year and cur.value < prev.value:
-                yield finding("V313", file=ret.path, sheet=cur.sheet, cell=cur.cell("value"), why="falls",
-                              indicator=ind_id, prev=prev.value, prev_year=prev.year, value=cur.value, year=cur.year)
+    stock_rows = [i for i in rows if t.indicator[i] in stock_ids]
+    keys = t.keys(stock_rows, t.unit_name, t.indicator)
+    if len(set(keys)) == len(keys):
+        return  # no unit gives a stock twice
+    stocks: dict[tuple[str, str], list[int]] = {}
+    for i, key in zip(stock_rows, keys, strict=True):
+        stocks.setdefault(key, []).append(i)
+    for (_, ind_id), group in stocks.items():
+        group.sort(key=t.year.__getitem__)
+        for prev, cur in zip(group, group[1:], strict=False):
+            if t.year[cur] > t.year[prev] and t.value[cur] < t.value[prev]:
+                yield finding("V313", file=ret.path, sheet=t.sheet[cur], cell=t.cell(cur, "value"), why="falls",
+                              indicator=ind_id, prev=t.value[prev], prev_year=t.year[prev], value=t.value[cur],
+                              year=t.year[cur])
 
 
 def _show(raw: object) -> object:
