@@ -312,10 +312,9 @@ def summary(
 
     Exit 0: no errors; 1: errors in the returns, including V320 conflicts between units (or warnings with --strict); 2: usage or config.
     """
-    from lqip.check import check_paths
     from lqip.outputs import OutputExists, atomic_write_text
     from lqip.renderers.summary_formats import SummaryFormat, renderer
-    from lqip.summary import View, default_returns_dir, summarize
+    from lqip.summary import View, default_returns_dir, read_returns, summarize
 
     plan = _plan(config)
     fmt = SummaryFormat(_format_choice(format, tuple(f.value for f in SummaryFormat)))
@@ -341,7 +340,7 @@ def summary(
     from lqip.paths import expand
 
     with _progress(True, len(expand(selected))) as advance:
-        report = check_paths(selected, plan, debug=debug, jobs=jobs, progress=advance)
+        report = read_returns(selected, plan, debug=debug, jobs=jobs, progress=advance)
     result = summarize(report, plan, year=year, unit=unit_name)
     view = View(by)
     try:

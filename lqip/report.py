@@ -20,7 +20,13 @@ class FileReport:
     period: Period = Period.FY
     findings: list[Finding] = field(default_factory=list)
     scores: list[Score] = field(default_factory=list)
-    ret: object = None  # the tidy Return (None when the file could not be read)
+    ret: object = None  # the tidy Return (None when the file could not be read, or not kept)
+    digest: object = None  # what a summary takes from it (summary.Digest), when worked out where it was read
+
+    @property
+    def readable(self) -> bool:
+        """The file was read (its Return, or its digest, is here)."""
+        return self.digest is not None or bool(getattr(self.ret, "readable", False))
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

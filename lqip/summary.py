@@ -40,7 +40,7 @@ from lqip import exitcodes
 from lqip.findings import Finding, Severity, finding
 from lqip.model import Period, TaskStatus
 from lqip.plan import Aggregation, Indicator, Kind, Plan, Task
-from lqip.report import FileReport, issue_record
+from lqip.report import FileReport, Report, issue_record
 from lqip.scoring import TOTAL, Score, Status, plan_progress, status_of, threshold
 
 # --- the unit score (documented in unit_score and docs/summary.md) ----------------------------------
@@ -262,7 +262,7 @@ class Summary:
         for line in self.lines:
             if not line.is_total:
                 statuses[line.score.status.value.replace("/", "")] += 1
-        unreadable = sum(1 for f in self.files if f.ret is None or not getattr(f.ret, "readable", False))
+        unreadable = sum(1 for f in self.files if not f.readable)
         return {
             "files": len(self.files),
             "files_read": self.files_read,
@@ -304,12 +304,14 @@ def summarize(reports, plan: Plan, year: int | None = None, unit: str | None = N
     it. Raises ValueError for a year outside the plan and UnknownUnit for an unknown unit.
     """
     files = list(getattr(reports, "files", reports))
+    digests = [digest(f, plan) for f in files]  # once each (a Return's is worked out here)
     if year is not None and year not in plan.plan_years:
         raise ValueError(f"{year} is outside the plan period {plan.first_year}–{plan.meta.end_year}")
     unit_name = _canonical_unit(plan, unit) if unit else None
 
-    sources = collect_sources(files, plan)
-    read_years = {s.year for s in sources} | {y for y in map(_file_year, files) if y in plan.plan_years}
+    sources = collect_sources(files, plan, digests)
+    read_years = {s.year for s in sources} | {f.year for f, d in zip(files, digests, strict=True)
+                                              if d is not None and f.year in plan.plan_years}
     last = year if year is not None else max(read_years, default=None)
     in_view = [s for s in sources if last is not None and s.year <= last]
 
@@ -318,11 +320,11 @@ def summarize(reports, plan: Plan, year: int | None = None, unit: str | None = N
     years = [year] if year is not None else (list(range(plan.first_year, last + 1)) if last else [])
     lines = [ln for ln in lines if ln.is_total or ln.score.year in years]
 
-    task_reports = collect_task_reports(files, plan, last if year is not None else None)
+    task_reports = collect_task_reports(files, plan, last if year is not None else None, digests)
     cards = [_unit_card(plan, u.name, lines, task_reports) for u in plan.units if _has_duties(plan, u.name)]
     tasks = _task_lines(plan, task_reports)
 
-    in_scope = [f for f in files if _file_in_scope(f, year, unit_name)]
+    in_scope = [f for f, d in zip(files, digests, strict=True) if _in_scope(d, year, unit_name)]
     findings = [f for report in in_scope for f in report.findings]
     order = {ind.id: i for i, ind in enumerate(plan.indicators)}
     conflicts.sort(key=lambda c: (order.get(dict(c.args)["indicator"], 0), dict(c.args)["year"]))
@@ -344,11 +346,6 @@ def _canonical_unit(plan: Plan, unit: str) -> str:
     return resolved.units[0] if resolved.is_member and len(resolved.units) == 1 else resolved.name
 
 
-def _file_year(report: FileReport) -> int | None:
-    ret = report.ret
-    return getattr(ret, "year", None) if ret is not None and getattr(ret, "readable", False) else None
-
-
 def _error_cells(report: FileReport) -> set[tuple[str, str]]:
     return {(f.sheet, f.cell) for f in report.findings if f.severity is Severity.ERROR and f.cell}
 
@@ -356,30 +353,94 @@ def _error_cells(report: FileReport) -> set[tuple[str, str]]:
 _ROW_FIELDS = ("value", "unit", "year", "code", "name", "reporter")
 
 
-def collect_sources(files: list[FileReport], plan: Plan) -> list[Source]:
-    """Every figure that counts: readable rows with a known indicator, a plan year, a unit and a
-    number ≥ 0, none of whose cells carries an error finding. In file order, then row order."""
+@dataclass(slots=True)
+class Digest:
+    """What a summary takes from one readable return, worked out where the file was read (a worker
+    sends this back instead of the whole Return: a tenth of the bytes to pickle and unpickle)."""
+
+    units: set[str]  # every unit name the return speaks for (its own and its rows', with their plan units)
+    years: set[int]  # the return's year and its rows' years
+    figures: list[tuple]  # (unit, plan units, indicator, year, value, sheet, cell) of each figure that counts
+    tasks: list[tuple]  # (task, unit, plan units, status, progress, sheet, cell) of each status that counts
+
+
+def digest(report: FileReport, plan: Plan) -> Digest | None:
+    """The digest of a report (None when the file could not be read)."""
+    if report.digest is not None:
+        return report.digest
+    ret = report.ret
+    if ret is None or not getattr(ret, "readable", False):
+        return None
+    bad = _error_cells(report)
+    return Digest(
+        units={u for r in ret.units for u in (r.name, *r.units)},
+        years={y for y in {ret.year} | set(ret.table.year) if y is not None},
+        figures=_figures(ret, plan, bad),
+        tasks=_statuses(ret, bad),
+    )
+
+
+def summary_file(path, plan: Plan, limits=None, debug: bool = False) -> FileReport:
+    """check_file for a summary: the report with its digest instead of its Return (see Digest)."""
+    from lqip.check import check_file
+
+    report = check_file(path, plan, limits, debug)
+    report.digest = digest(report, plan)
+    report.ret = None
+    return report
+
+
+def read_returns(paths: list, plan: Plan, limits=None, debug: bool = False, jobs: int | None = None,
+                 progress=None) -> Report:
+    """check_paths for a summary: every file read in parallel, each report carrying its digest."""
+    from lqip.batch import map_files
+    from lqip.paths import expand
+
+    return Report(files=map_files(summary_file, expand(paths), plan, limits, debug=debug, jobs=jobs, progress=progress))
+
+
+def _figures(ret, plan: Plan, bad: set[tuple[str, str]]) -> list[tuple]:
     years = plan.plan_years
-    out: list[Source] = []
-    for order, report in enumerate(files):
-        ret = report.ret
-        if ret is None or not getattr(ret, "readable", False):
+    out: list[tuple] = []
+    seen: set[tuple[str, str, int]] = set()
+    t = ret.table
+    for i in t.where(t.value, _countable):
+        indicator, year, unit = t.indicator[i], t.year[i], t.unit[i]
+        if year is None or year not in years or unit is None or t.parsed[i].problem:
             continue
-        bad = _error_cells(report)
-        seen: set[tuple[str, str, int]] = set()
-        t = ret.table
-        for i in t.where(t.value, _countable):
-            indicator, year, unit = t.indicator[i], t.year[i], t.unit[i]
-            if year is None or year not in years or unit is None or t.parsed[i].problem:
-                continue
-            if bad and any((t.sheet[i], t.cell(i, f)) in bad for f in _ROW_FIELDS if t.cell(i, f)):
-                continue
-            key = (unit.name, indicator, year)
-            if key in seen:  # the same unit twice in one return: V309 speaks; the first row stands
-                continue
-            seen.add(key)
-            out.append(Source(unit.name, tuple(unit.units), indicator, year, float(t.value[i]),
-                              ret.period, ret.path, t.sheet[i], t.cell(i, "value"), order))
+        if bad and any((t.sheet[i], t.cell(i, f)) in bad for f in _ROW_FIELDS if t.cell(i, f)):
+            continue
+        key = (unit.name, indicator, year)
+        if key in seen:  # the same unit twice in one return: V309 speaks; the first row stands
+            continue
+        seen.add(key)
+        out.append((unit.name, tuple(unit.units), indicator, year, float(t.value[i]), t.sheet[i], t.cell(i, "value")))
+    return out
+
+
+def _statuses(ret, bad: set[tuple[str, str]]) -> list[tuple]:
+    out: list[tuple] = []
+    for row in ret.tasks:
+        if row.task is None or row.status is None or row.unit is None:
+            continue
+        if any((row.sheet, row.cell(f)) in bad for f in ("task", "status", "reporter") if row.cell(f)):
+            continue
+        out.append((row.task, row.unit.name, tuple(row.unit.units), row.status, row.progress, row.sheet,
+                    row.cell("status")))
+    return out
+
+
+def collect_sources(files: list[FileReport], plan: Plan, digests: list | None = None) -> list[Source]:
+    """Every figure that counts: readable rows with a known indicator, a plan year, a unit and a
+    number ≥ 0, none of whose cells carries an error finding. In file order, then row order.
+    `digests` are the files' digests when already worked out."""
+    out: list[Source] = []
+    digests = digests if digests is not None else [digest(f, plan) for f in files]
+    for order, (report, found) in enumerate(zip(files, digests, strict=True)):
+        if found is None:
+            continue
+        for unit, units, indicator, year, value, sheet, cell in found.figures:
+            out.append(Source(unit, units, indicator, year, value, report.period, report.path, sheet, cell, order))
     return out
 
 
@@ -500,23 +561,19 @@ def _part(source: Source, value: float) -> Source:
 # --- tasks -----------------------------------------------------------------------------------------------
 
 
-def collect_task_reports(files: list[FileReport], plan: Plan, up_to: int | None = None) -> list[TaskReport]:
+def collect_task_reports(files: list[FileReport], plan: Plan, up_to: int | None = None,
+                         digests: list | None = None) -> list[TaskReport]:
     """Every task status reported in a readable row without an error finding (up to `up_to`)."""
     out: list[TaskReport] = []
-    for order, report in enumerate(files):
-        ret = report.ret
-        if ret is None or not getattr(ret, "readable", False):
+    digests = digests if digests is not None else [digest(f, plan) for f in files]
+    for order, (report, found) in enumerate(zip(files, digests, strict=True)):
+        if found is None:
             continue
-        if up_to is not None and (ret.year is None or ret.year > up_to):
+        if up_to is not None and (report.year is None or report.year > up_to):
             continue
-        bad = _error_cells(report)
-        for row in ret.tasks:
-            if row.task is None or row.status is None or row.unit is None:
-                continue
-            if any((row.sheet, row.cell(f)) in bad for f in ("task", "status", "reporter") if row.cell(f)):
-                continue
-            out.append(TaskReport(row.task, row.unit.name, tuple(row.unit.units), row.status, row.progress,
-                                  ret.year, ret.period, ret.path, row.sheet, row.cell("status"), order))
+        for task, unit, units, status, progress, sheet, cell in found.tasks:
+            out.append(TaskReport(task, unit, units, status, progress, report.year, report.period, report.path,
+                                  sheet, cell, order))
     return out
 
 
@@ -646,32 +703,15 @@ def _unit_card(plan: Plan, unit: str, lines: list[Line], task_reports: list[Task
 # --- scope of the findings ----------------------------------------------------------------------------
 
 
-def _file_units(report: FileReport) -> set[str]:
-    ret = report.ret
-    if ret is None:
-        return set()
-    return {u for r in ret.units for u in (r.name, *r.units)}
-
-
-def _file_years(report: FileReport) -> set[int]:
-    ret = report.ret
-    if ret is None:
-        return set()
-    years = {ret.year} | set(ret.table.year)
-    return {y for y in years if y is not None}
-
-
-def _file_in_scope(report: FileReport, year: int | None, unit: str | None) -> bool:
-    """A file is kept when it may feed the view; a file whose year or unit is unknown is always kept
-    (it could be anyone's)."""
-    if year is not None:
-        years = _file_years(report)
-        if years and min(years) > year:
-            return False
-    if unit is not None:
-        units = _file_units(report)
-        if units and unit not in units:
-            return False
+def _in_scope(found: Digest | None, year: int | None, unit: str | None) -> bool:
+    """A file is kept when it may feed the view; a file whose year or unit is unknown (or that could
+    not be read) is always kept (it could be anyone's)."""
+    if found is None:
+        return True
+    if year is not None and found.years and min(found.years) > year:
+        return False
+    if unit is not None and found.units and unit not in found.units:
+        return False
     return True
 
 
