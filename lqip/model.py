@@ -1,8 +1,10 @@
 """The tidy form of a return: what the reader produces and every check, score and summary reads.
 
-Plain slotted dataclasses rather than DataFrames: a return has tens of rows, a summary reads a
-thousand returns, and per-file DataFrame overhead would dominate (see README, Performance).
-Every figure keeps its provenance (sheet, A1 cell) so each finding can point at it.
+The indicator rows are an IndicatorTable: plain Python lists, one per field. A consolidated workbook
+holds 100,000 rows, so the reader and the checks work a column at a time (built-in operations over
+whole lists, Python code once per distinct value); a summary reads a thousand returns of tens of
+rows, where a DataFrame per file would cost more than the reading (measured; see README,
+Performance). Every figure keeps its provenance (sheet, A1 cell) so each finding can point at it.
 """
 
 from __future__ import annotations

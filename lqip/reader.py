@@ -330,6 +330,8 @@ def _read_long(ret: Return, sheet: str, rows: list[list], top: int, columns: dic
         if values is None:
             return [""] * n
         distinct = {v: cell_text(v) for v in set(values)}
+        if all(text is v for v, text in distinct.items()):
+            return values  # text already as displayed (the common case)
         return list(map(distinct.__getitem__, values))
 
     codes, names = texts("code"), texts("name")
