@@ -1,13 +1,13 @@
-"""The plan as data: pydantic models of the two YAML files, loading and consistency checks.
+"""The plan as data: the plan's records, loading (validated by lqip/schema.py) and consistency checks.
 
 Nothing about a particular county lives here; `config/targets.yaml` and
 `config/responsibilities.yaml` hold the plan. `load_plan(dir)` returns a validated `Plan` or
 raises `ConfigError` whose lines name the file, the key path and what is wrong.
 
-Start-up matters (every command loads the plan), so the models defer building their pydantic
-validators until the first validation, and a validated plan is kept in a persistent cache keyed
-by the exact bytes of both files (see "Persistent cache" below): a later process with the same
-config unpickles it instead of parsing YAML and validating.
+Start-up matters (every command loads the plan): the YAML is validated by the pydantic models of
+lqip/schema.py into the plain records below, and the validated plan is kept in a persistent cache
+keyed by the exact bytes of both files (see "Persistent cache" below). A later process with the same
+config unpickles it instead of parsing and validating, and never imports pydantic.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import re
 import stat
 import sys
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 TARGETS_FILE = "targets.yaml"
 RESPONSIBILITIES_FILE = "responsibilities.yaml"
@@ -40,102 +38,97 @@ class Aggregation(StrEnum):
     SUM = "sum"
 
 
-class _Strict(BaseModel):
-    # defer_build: importing this module builds no validators (≈13 ms of the import); the first
-    # model_validate does, and a plan from the persistent cache never needs them at all.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+# The plan as the commands use it: plain frozen records (lqip/schema.py holds the pydantic models
+# that validate the YAML into these; the field names are the same).
 
 
-class PlanMeta(_Strict):
+@dataclass(frozen=True, slots=True)
+class PlanMeta:
     title: str
-    title_en: str | None = None
     document: str
+    region: str
+    years: list[int]
+    end_year: int
+    title_en: str | None = None
     issuer: str | None = None
     issued: str | None = None
-    region: str
-    unit_prefixes: list[str] = Field(default_factory=list)
-    years: list[int] = Field(min_length=1)
-    end_year: int
-
-    @field_validator("issued", mode="before")
-    @classmethod
-    def _date_as_text(cls, value: object) -> object:
-        return value if value is None or isinstance(value, str) else str(value)
+    unit_prefixes: list[str] = field(default_factory=list)
 
 
-class Measure(_Strict):
+@dataclass(frozen=True, slots=True)
+class Measure:
     whole: bool = False
 
 
-class Indicator(_Strict):
-    id: str = Field(pattern=r"^[A-Z]\d{2,}$")
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    id: str
     name: str
     name_en: str
-    aliases: list[str] = Field(default_factory=list)
     unit: str
-    unit_aliases: list[str] = Field(default_factory=list)
     kind: Kind
-    aggregation: Aggregation = Aggregation.SINGLE
-    targets: dict[int, float] = Field(default_factory=dict)
     total: float
+    tasks: list[str]
+    aliases: list[str] = field(default_factory=list)
+    unit_aliases: list[str] = field(default_factory=list)
+    aggregation: Aggregation = Aggregation.SINGLE
+    targets: dict[int, float] = field(default_factory=dict)
     total_source: str | None = None
-    tasks: list[str] = Field(min_length=1)
-    weight: float = Field(default=1.0, ge=0)
+    weight: float = 1.0
 
 
-class TaskTarget(_Strict):
+@dataclass(frozen=True, slots=True)
+class TaskTarget:
     indicator: str
-    targets: dict[int, float] = Field(default_factory=dict)
+    targets: dict[int, float] = field(default_factory=dict)
     total: float | None = None
 
 
-class Task(_Strict):
-    id: str = Field(pattern=r"^[A-Z]\d{2,}$")
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str
     content: str
-    leads: list[str] = Field(min_length=1)
-    co_units: list[str] = Field(default_factory=list)
+    leads: list[str]
+    co_units: list[str] = field(default_factory=list)
     target: TaskTarget | None = None
 
 
-class KeyWork(_Strict):
+@dataclass(frozen=True, slots=True)
+class KeyWork:
     id: str
     name: str
-    tasks: list[Task] = Field(min_length=1)
+    tasks: list[Task]
 
 
-class Project(_Strict):
+@dataclass(frozen=True, slots=True)
+class Project:
     id: str
     name: str
-    key_works: list[KeyWork] = Field(min_length=1)
+    key_works: list[KeyWork]
 
 
-class Unit(_Strict):
+@dataclass(frozen=True, slots=True)
+class Unit:
     name: str
     name_en: str | None = None
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
     collective: bool = False
     members: str | None = None  # regex a member's name matches (collectives only)
 
-    @field_validator("members")
-    @classmethod
-    def _valid_regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
+
+_RECORDS = (PlanMeta, Measure, Indicator, TaskTarget, Task, KeyWork, Project, Unit)
 
 
-class TargetsFile(_Strict):
-    plan: PlanMeta
-    measures: dict[str, Measure]
-    indicators: list[Indicator] = Field(min_length=1)
-
-
-class ResponsibilitiesFile(_Strict):
-    units: list[Unit] = Field(min_length=1)
-    projects: list[Project] = Field(min_length=1)
+def _record(value: object) -> object:
+    """A validated pydantic model (recursively) as the dataclass of this module with its name."""
+    cls = globals().get(type(value).__name__)
+    if cls in _RECORDS:
+        return cls(**{f.name: _record(getattr(value, f.name)) for f in fields(cls)})
+    if isinstance(value, list):
+        return [_record(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _record(v) for k, v in value.items()}
+    return value
 
 
 class ConfigError(Exception):
@@ -149,25 +142,26 @@ class ConfigError(Exception):
 class Plan:
     """The validated plan with the lookups every command needs."""
 
-    def __init__(self, targets: TargetsFile, responsibilities: ResponsibilitiesFile, source: Path):
-        self._targets = targets
-        self._responsibilities = responsibilities
-        self.meta = targets.plan
-        self.measures = targets.measures
-        self.indicators = targets.indicators
-        self.units = responsibilities.units
-        self.projects = responsibilities.projects
+    def __init__(self, meta: PlanMeta, measures: dict[str, Measure], indicators: list[Indicator], units: list[Unit],
+                 projects: list[Project], source: Path):
+        self.meta = meta
+        self.measures = measures
+        self.indicators = indicators
+        self.units = units
+        self.projects = projects
         self.source = source
 
     # --- pickling (the persistent cache) -------------------------------------------------------
+    _STATE = ("meta", "measures", "indicators", "units", "projects")
+
     def __getstate__(self) -> dict:
         """Only the constructor's arguments: lookups (cached properties) and attributes other
         modules attach (the reader's `_indicator_index`) are rebuilt lazily after unpickling."""
-        return {"targets": self._targets, "responsibilities": self._responsibilities,
-                "source": str(self.source)}  # a str: unpickling needs no class from outside this module
+        state = {name: getattr(self, name) for name in self._STATE}
+        return {**state, "source": str(self.source)}  # a str: unpickling needs no class from outside this module
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["targets"], state["responsibilities"], Path(state["source"]))
+        self.__init__(*(state[name] for name in self._STATE), Path(state["source"]))
 
     # --- lookups -------------------------------------------------------------------------------
     @cached_property
@@ -332,6 +326,8 @@ def _build_plan(base: Path, targets_bytes: bytes, resp_bytes: bytes) -> Plan:
     tpath, rpath = base / TARGETS_FILE, base / RESPONSIBILITIES_FILE
     targets_raw = _parse_yaml(tpath, targets_bytes)
     resp_raw = _parse_yaml(rpath, resp_bytes)
+    from lqip.schema import ResponsibilitiesFile, TargetsFile
+
     problems: list[str] = []
     targets = _validate(TargetsFile, targets_raw, tpath, problems)
     resp = _validate(ResponsibilitiesFile, resp_raw, rpath, problems)
@@ -340,7 +336,8 @@ def _build_plan(base: Path, targets_bytes: bytes, resp_bytes: bytes) -> Plan:
     problems = cross_check(targets, resp, tpath, rpath)
     if problems:
         raise ConfigError(problems)
-    return Plan(targets, resp, base)
+    return Plan(_record(targets.plan), _record(targets.measures), _record(targets.indicators), _record(resp.units),
+                _record(resp.projects), base)
 
 
 def _read_config(path: Path) -> bytes:
@@ -389,12 +386,12 @@ def _parse_yaml(path: Path, data: bytes) -> object:
 #
 # A validated plan is pickled to <cache_dir()>/plan-<sha256>.pickle. The key covers everything the
 # plan is made of: both files' bytes, this module's source (models and checks), the lqip, Python
-# and pydantic versions and _CACHE_FORMAT. An entry is read only when it is a regular file of this
+# versions and _CACHE_FORMAT. An entry is read only when it is a regular file of this
 # user that nobody else may write, and only this module's classes can come out of it. Any failure
 # means a normal load; a config with errors is never cached.
 
 CACHE_ENV = "LQIP_CACHE_DIR"
-_CACHE_FORMAT = 1  # bump when the models or Plan's pickled state change
+_CACHE_FORMAT = 2  # bump when the models or Plan's pickled state change
 _CACHE_KEEP = 16  # newest entries kept in the cache directory; older ones are pruned on write
 _CACHE_SUPPORTED = hasattr(os, "O_NOFOLLOW") and hasattr(os, "getuid")  # POSIX; off elsewhere
 
@@ -432,22 +429,20 @@ def _cache_key(*blobs: bytes) -> str:
     """sha256 over the config bytes and everything else that shapes the pickled plan."""
     import hashlib  # here: OpenSSL costs a process with the cache off ~1.5 ms
 
-    from pydantic.version import VERSION as pydantic_version
-
     from lqip import __version__
 
     digest = hashlib.sha256()
-    for part in (str(_CACHE_FORMAT).encode(), __version__.encode(), sys.version.encode(),
-                 pydantic_version.encode(), _own_source(), *blobs):
+    for part in (str(_CACHE_FORMAT).encode(), __version__.encode(), sys.version.encode(), _own_source(),
+                 *blobs):
         digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: no two inputs hash alike
         digest.update(part)
     return digest.hexdigest()
 
 
 def _own_source() -> bytes:
-    """This module's source: an edited model or check invalidates the cache by itself."""
+    """The source of this module and of the schema: an edited model or check invalidates the cache."""
     try:
-        return Path(__file__).read_bytes()
+        return Path(__file__).read_bytes() + Path(__file__).with_name("schema.py").read_bytes()
     except OSError:
         return b""
 
@@ -479,8 +474,8 @@ class _PlanUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str):
         cls = globals().get(name) if module == __name__ else None
-        if isinstance(cls, type) and cls.__module__ == __name__ and (
-                cls is Plan or issubclass(cls, BaseModel | StrEnum)):
+        if isinstance(cls, type) and cls.__module__ == __name__ and (cls is Plan or cls in _RECORDS
+                                                                   or issubclass(cls, StrEnum)):
             return cls
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a plan")
 
@@ -517,6 +512,8 @@ def _prune(directory: Path) -> None:
 
 
 def _validate(model, raw: object, path: Path, problems: list[str]):
+    from pydantic import ValidationError
+
     if raw is None:
         problems.append(f"{path}: the file is empty")
         return None
@@ -537,7 +534,7 @@ def _describe(err: dict, raw: object) -> str:
     return err["msg"]
 
 
-def cross_check(targets: TargetsFile, resp: ResponsibilitiesFile, tpath: Path, rpath: Path) -> list[str]:
+def cross_check(targets, resp, tpath: Path, rpath: Path) -> list[str]:
     """Consistency between and within the two files; each problem names file and key path."""
     problems: list[str] = []
     meta = targets.plan
@@ -568,10 +565,10 @@ def cross_check(targets: TargetsFile, resp: ResponsibilitiesFile, tpath: Path, r
                 if task.id in tasks:
                     problems.append(f"{rpath}: {where}.id: duplicate task id {task.id!r}")
                 tasks[task.id] = where
-                for field in ("leads", "co_units"):
-                    for ui, name in enumerate(getattr(task, field)):
+                for duty in ("leads", "co_units"):
+                    for ui, name in enumerate(getattr(task, duty)):
                         if name not in unit_names:
-                            problems.append(f"{rpath}: {where}.{field}.{ui}: unknown unit {name!r} (not in units)")
+                            problems.append(f"{rpath}: {where}.{duty}.{ui}: unknown unit {name!r} (not in units)")
                 overlap = set(task.leads) & set(task.co_units)
                 if overlap:
                     problems.append(f"{rpath}: {where}: {sorted(overlap)} both lead and co-unit")
