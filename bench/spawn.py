@@ -8,6 +8,10 @@ report the benchmark's own size as its peak. Started from this launcher (-S -I, 
 but os and time: ~8 MB), a child's ru_maxrss is its own, or at least this launcher's small
 baseline. The child's stdin, stdout and stderr are this process's.
 
+The child runs with bytecode caching on (PYTHONDONTWRITEBYTECODE dropped from its environment), as
+an installed package has it: with it set, as on this machine, every run would compile lqip's
+modules from source again (the warm-up run writes the __pycache__ the timed runs then use).
+
 os.wait4 gives the child's rusage including the children it waited for (lqip's forked readers):
 CPU time is their sum; ru_maxrss is the largest single process among them, not the sum.
 """
@@ -20,7 +24,8 @@ import time
 def main() -> int:
     out, cmd = sys.argv[1], sys.argv[2:]
     start = time.perf_counter()
-    pid = os.posix_spawnp(cmd[0], cmd, os.environ)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    pid = os.posix_spawnp(cmd[0], cmd, env)
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - start
     with open(out, "w") as handle:
