@@ -25,6 +25,7 @@ caller or on the command line (--max-*); docs/ci.md lists them.
 
 from __future__ import annotations
 
+import functools
 import io
 import lzma
 import re
@@ -34,6 +35,7 @@ import zlib
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
+from stat import S_ISREG
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -113,6 +115,7 @@ class _Inspected:
     formulas: dict[str, bool] = field(default_factory=dict)  # xlsx: part -> may hold a formula (<f>)
     unmeasured: list[str] = field(default_factory=list)  # xlsx: parts verified but not yet measured
     data: bytes | None = None  # the bytes to hand to calamine, when they had to be neutralised or repacked
+    longest_part: int = -1  # xlsx handed over repacked: bytes of its longest part
     parts: list | None = None  # xlsx: (part, its inflated chunks), while the inspection gathers them
 
 
@@ -156,7 +159,8 @@ class Book:
             raise
         except BaseException as exc:  # noqa: BLE001
             raise _classify(exc) from exc
-        _check_text(name, rows, self.limits)
+        if not 0 <= self._inspected.longest_part <= self.limits.max_cell_chars:
+            _check_text(name, rows, self.limits)
         if merged:
             _fill_merged(name, rows, merged, self.limits)
         return SheetData(name, rows)
@@ -209,13 +213,18 @@ def open_book(path: str | Path, limits: Limits | None = None) -> Book:
         raise Unreadable("F001", "no such file / 文件不存在") from None
     except OSError as exc:
         raise Unreadable("F001", exc.strerror or str(exc)) from None
-    if not path.is_file():
+    if not S_ISREG(stat.st_mode):  # what path.is_file() would say, without asking the system again
         raise Unreadable("F001", "not a regular file / 不是普通文件")
     if stat.st_size > limits.max_file_bytes:
         raise Unreadable("F004", f"file is {stat.st_size} bytes (limit {limits.max_file_bytes})")
     try:
         with open(path, "rb") as handle:  # read-only, once; later steps work on these bytes
-            data = handle.read(limits.max_file_bytes + 1)
+            # as much as stat said, and one byte more: a file that grew since is read on, to the limit
+            # (asking for the limit at once would make Python reserve all of it)
+            want = min(stat.st_size, limits.max_file_bytes) + 1
+            data = handle.read(want)
+            if len(data) == want:
+                data += handle.read(limits.max_file_bytes + 1 - want)
     except OSError as exc:
         raise Unreadable("F001", exc.strerror or str(exc)) from None
     if len(data) > limits.max_file_bytes:
@@ -301,14 +310,18 @@ def _inspect_zip(data: bytes, limits: Limits) -> _Inspected:
         if "[content_types].xml" not in names:
             raise Unreadable("F003", "the workbook has no [Content_Types].xml / 缺少必需的部件")
         # the parts that say where the sheets are come first, each inflated once and parsed from those bytes
+        # ([Content_Types].xml holds no cells: measured below only if a sheet's part is it)
         first = ["[content_types].xml", book_key] + ([rels_key] if rels_key in names else [])
-        kept = {key: _inspect_xlsx_part(data, archive, names[key], key, structural, limits, inspected, keep=True)
+        kept = {key: _inspect_xlsx_part(data, archive, names[key], key, structural, limits, inspected, keep=True,
+                                        sheets=set() if key == "[content_types].xml" else None)
                 for key in first}
         _parse_small_part(kept["[content_types].xml"], names["[content_types].xml"])
         sheets = _parse_small_part(kept[book_key], workbook_part, _sheet_collector)
         mapping = _xlsx_sheet_parts(names, book_key, sheets, kept.get(rels_key))
         inspected.sheet_parts = {sheet: names[part].filename for sheet, part in mapping.items() if part in names}
         targets = set(mapping.values())
+        if "[content_types].xml" in targets:
+            _measure_later(data, archive, limits, inspected)
         order = [key for key in order if key not in kept]
     for key in order:
         info = names[key]
@@ -324,6 +337,7 @@ def _inspect_zip(data: bytes, limits: Limits) -> _Inspected:
             _verify_part(data, archive, info, [])
     if inspected.parts is not None:
         inspected.data = _stored_zip(inspected.parts)
+        inspected.longest_part = max((info.file_size for info in infos), default=0)
         inspected.parts = None
     return inspected
 
@@ -666,39 +680,48 @@ class _Refused(Exception):
 
 def _expat(raw: bytes, start=None, end=None) -> None:
     """Parse `raw` with defusedxml's hardened expat parser (any DTD, entity declaration or external
-    reference forbidden), building nothing: a target receives element starts and ends only.
-    Namespaced names read "{uri}local", as ElementTree gives them."""
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import DefusedXMLParser
-
-    parser = DefusedXMLParser(target=_Callbacks(start, end), forbid_dtd=True, forbid_entities=True,
-                              forbid_external=True)
+    reference forbidden), building nothing. `start(tag, attrs)` and `end(tag)`, when given, are
+    installed as expat's own element handlers: a namespaced name reads "uri}local" (ElementTree's
+    "{uri}local" without its brace) and `attrs` is a dict."""
+    parser_class, refused = _defused()
+    # A target without start, end or data methods: ElementTree's XMLParser then installs no Python
+    # handler of its own for elements or text, and expat alone checks the document.
+    parser = parser_class(target=_NO_TARGET, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    expat = parser.parser  # defusedxml's refusals (DTD, entities, external references) stay installed
+    # ElementTree's default handler would see every tag and text: it only serves entities declared in
+    # a DTD and the doctype, both refused before it could matter (with no DTD, expat itself rejects an
+    # undefined entity).
+    expat.DefaultHandlerExpand = None
+    if start is not None:
+        expat.ordered_attributes = False
+        expat.StartElementHandler = start
+    if end is not None:
+        expat.EndElementHandler = end
     try:
         parser.feed(raw)
         parser.close()
-    except DefusedXmlException as exc:
+    except refused as exc:
         raise _Refused(f"{type(exc).__name__}: a DTD, an entity or an external reference") from None
 
 
-class _Callbacks:
-    """An ElementTree parser target that builds nothing and passes starts and ends on."""
+@functools.cache
+def _defused():
+    """defusedxml's parser class and the base of its refusals, imported once, on first use."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
 
-    def __init__(self, start=None, end=None):
-        self._start, self._end = start, end
+    return DefusedXMLParser, DefusedXmlException
 
-    def start(self, tag, attrs):
-        if self._start is not None:
-            self._start(tag, attrs)
 
-    def end(self, tag):
-        if self._end is not None:
-            self._end(tag)
-
-    def data(self, text):
-        pass
+class _NoTarget:
+    """An ElementTree parser target that builds nothing (and, having no start, end or data method,
+    gets no per-element call)."""
 
     def close(self):
         return None
+
+
+_NO_TARGET = _NoTarget()
 
 
 def _parse_small_part(raw: bytes, info: zipfile.ZipInfo, collector=None):
@@ -777,7 +800,8 @@ def _xlsx_sheet_parts(names: dict[str, zipfile.ZipInfo], book_key: str, sheets: 
 # calamine places a cell at its r="B7" reference, or, without one, after the previous cell of the row
 # (rows likewise follow <row r="…"> or count on). Cells written self-closing or empty hold no value.
 # The bounding pass (_SheetScan._bound: every cell start written <c r="B7") takes one regular
-# expression per 1 MB chunk and gives an upper bound; when that bound is over a limit, the exact
+# expression per 1 MB chunk (a search that finds nothing, when every row has few enough digits and
+# every column one letter) and gives an upper bound; when that bound is over a limit, the exact
 # measure (_SheetScan._scan_exact, a few regular expressions per chunk, self-closing cells apart) runs
 # before refusing. Anything neither can vouch for gets an upper bound, row by row (_bound_xlsx_sheet).
 
@@ -821,6 +845,7 @@ _C_SELF_PLAIN = re.compile(rb"<c(?:\s[^<>]*)?/>")
 _CELL_1 = re.compile(rb'<c(?: r="[A-Z]([1-9]\d{0,9})"|(?=[\s/>]))')
 _CELL_3 = re.compile(rb'<c(?: r="([A-Z]{1,3})([1-9]\d{0,9})"|(?=[\s/>]))')
 _PREFIXED_CF = re.compile(rb":[cf][\s/>]")
+_CELL_START = re.compile(rb"<c[\s/>]")  # an unprefixed cell start
 _F_TAG = re.compile(rb"<f[\s/>]")  # (the regular expressions scan these faster than `in` does)
 _MERGE_WORD = re.compile(rb"mergeCell")
 
@@ -830,8 +855,9 @@ class _SheetScan:
 
     By default each chunk first gets the bounding pass: when every cell start in it is a `<c r="B7"`
     with a plain reference (a count and one regular expression tell), the extent is bounded from those
-    references alone, self-closing cells included, one-letter columns counted as 26 (`bounded` is then
-    set: the caller measures the part again with `exact=True` before refusing it on that bound). Other
+    references alone (or, when they are all short, from their number of digits and the chunk's length),
+    self-closing cells included, one-letter columns counted as 26 (`bounded` is then set: the caller
+    measures the part again with `exact=True` before refusing it on that bound). Other
     chunks, and every chunk with `exact`, get the exact measure (`_scan_exact`). Either way the scan
     notes whether the part may hold a formula (`formulas`)."""
 
@@ -845,6 +871,7 @@ class _SheetScan:
         self._rows = self._cols = 0  # bounds from the bounding pass
         self._exact = exact
         self._cheap_rows, self._cheap_cells = limits.max_rows, limits.max_cells
+        self._quick = _quick_bound(limits.max_rows, limits.max_cells)
         self._carry = b""
         self._run = -1  # length of the text run being skipped, or -1
         # a text node of N bytes holds at least N/10 characters (&#1114111; is the longest spelling)
@@ -858,13 +885,21 @@ class _SheetScan:
             if first < 0:
                 return
             self._run, chunk = -1, chunk[first:]
-        buf = self._carry + chunk if self._carry else chunk
-        cut = buf.rfind(b"<")
+        start = 0
+        if self._carry:
+            first = chunk.find(b"<")
+            if first < 0:  # no tag starts in this chunk: all of it joins the carry
+                chunk, self._carry = self._carry + chunk, b""
+            else:  # the tag the chunking cut in two, whole again, with the text after it
+                self._scan(self._carry + chunk[:first])
+                start = first
+        # the chunk is scanned in place up to its last tag, which waits for the next chunk
+        cut = chunk.rfind(b"<", start)
         if cut < 0:
             self._carry = b""
             return
-        self._carry, buf = buf[cut:], buf[:cut]
-        self._scan(buf)
+        self._carry = chunk[cut:]
+        self._scan(chunk, start, cut)
         if len(self._carry) > 65536:  # a long text after the last tag: scan the tag, skip the text
             end = self._carry.find(b">")
             if end < 0:
@@ -886,42 +921,65 @@ class _SheetScan:
         self._scan(self._carry)
         self._carry = b""
 
-    def _scan(self, buf: bytes) -> None:
-        if not buf or (len(buf) < 64 and not self._exact and b"c" not in buf and b"f" not in buf
-                       and b"C" not in buf):  # e.g. the closing </worksheet>: no cell, formula or merge
+    def _scan(self, buf: bytes, start: int = 0, end: int | None = None) -> None:
+        """Scan buf[start:end], which ends where a tag starts (no match of these patterns crosses into
+        it). None of the patterns searched in place looks behind: searching from `start` is slicing there."""
+        if end is None:
+            end = len(buf)
+        if end <= start:
             return
-        prefixed = _PREFIXED_CF.search(buf)
-        if not self.formulas and (prefixed or _F_TAG.search(buf)):
+        if end - start < 64 and not self._exact:  # e.g. the closing </worksheet>: no cell, formula or merge
+            buf, start, end = buf[start:end], 0, end - start
+            if b"c" not in buf and b"f" not in buf and b"C" not in buf:
+                return
+        prefixed = _PREFIXED_CF.search(buf, start, end)
+        if not self.formulas and (prefixed or _F_TAG.search(buf, start, end)):
             self.formulas = True
-        if self._exact or (prefixed and _PREFIXED_C.search(buf, prefixed.start())) or not self._bound(buf):
-            self._scan_exact(buf)
+        if (self._exact or (prefixed and _PREFIXED_C.search(buf, prefixed.start(), end))
+                or not self._bound(buf, start, end)):
+            self._scan_exact(buf[start:end] if start or end < len(buf) else buf)
 
-    def _bound(self, buf: bytes) -> bool:
-        """The bounding pass over a chunk without prefixed cells; False when it cannot vouch for it.
+    def _bound(self, buf: bytes, start: int, end: int) -> bool:
+        """The bounding pass over buf[start:end], a chunk without prefixed cells; False when it cannot
+        vouch for it.
 
         Every literal cell start of the chunk is counted, those in comments and CDATA too: a tag
-        calamine reads as a cell cannot hide from the count, and a fake one only raises the bound."""
-        rows = _CELL_1.findall(buf)
+        calamine reads as a cell cannot hide from the count, and a fake one only raises the bound.
+        When no cell start is anything but a `<c r="B7"` with a one-letter column and a row of few
+        enough digits (`_quick_bound`: one search, no match), the chunk is bounded without looking
+        at each cell: rows by those digits, columns by 26, cells by the chunk's length."""
+        quick = self._quick
+        if quick is not None and _CELL_START.search(buf, start, end) and not quick[0].search(buf, start, end):
+            self.bounded = True
+            self._rows = max(self._rows, quick[1])
+            self._cols = max(self._cols, 26)
+            cells = (end - start) // 9  # a cell start, <c r="A1", takes at least 9 bytes
+            self.any += cells
+            self.refs += cells
+            rows = None
+        else:
+            rows = _CELL_1.findall(buf, start, end)
         if rows:
             if all(rows):
                 cols = 26
             else:  # a longer column, or a cell without a plain reference
-                refs = _CELL_3.findall(buf)
+                refs = _CELL_3.findall(buf, start, end)
                 letters = set(map(itemgetter(0), refs))
                 if b"" in letters:
                     return False
                 cols = max(map(_column_number, letters))
                 rows = list(map(itemgetter(1), refs))
             self.bounded = True
-            top = 10 ** max(map(len, rows)) - 1  # the digits alone bound the row, mostly well enough
+            longest = max(map(len, rows))
+            top = 10 ** longest - 1  # the digits alone bound the row, mostly well enough
             if top > self._cheap_rows or top * cols > self._cheap_cells:
-                top = _largest(rows)
+                top = _largest(rows, longest)
             self._rows = max(self._rows, top)
             self._cols = max(self._cols, cols)
             self.any += len(rows)
             self.refs += len(rows)
-        if _MERGE_WORD.search(buf):
-            self.merged += len(_MERGE.findall(buf))
+        if _MERGE_WORD.search(buf, start, end):
+            self.merged += len(_MERGE.findall(buf, start, end))
         return True
 
     def _scan_exact(self, buf: bytes) -> None:
@@ -958,13 +1016,28 @@ class _SheetScan:
         return Extent(rows, cols, self.refs, self.merged)
 
 
-def _largest(numbers: list[bytes]) -> int:
-    """The largest of decimal numbers written without leading zeros (compared as bytes when the
-    longest is also the greatest string, which it is unless a shorter one sorts after it)."""
+def _largest(numbers: list[bytes], longest: int) -> int:
+    """The largest of decimal numbers written without leading zeros, the longest `longest` digits long
+    (compared as bytes when the longest is also the greatest string, which it is unless a shorter one
+    sorts after it)."""
     top = max(numbers)
-    if len(top) == max(map(len, numbers)):
+    if len(top) == longest:
         return int(top)
     return max(map(int, set(numbers)))
+
+
+@functools.lru_cache(maxsize=16)
+def _quick_bound(max_rows: int, max_cells: int) -> tuple[re.Pattern, int] | None:
+    """(a pattern finding any cell start that is not `<c r="B7"` with a one-letter column and a row of
+    at most D digits, the largest such row) for the largest D whose rows, 26 columns wide, fit the
+    limits; None when not even one digit does."""
+    digits = 0
+    while digits < 10 and (top := 10 ** (digits + 1) - 1) <= max_rows and top * 26 <= max_cells:
+        digits += 1
+    if not digits:
+        return None
+    pattern = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z][1-9]\d{0,%d}")' % (digits - 1))
+    return pattern, 10 ** digits - 1
 
 
 def _column_number(letters: bytes) -> int:
@@ -1417,7 +1490,11 @@ def _reason(exc: BaseException) -> str:
 
 
 def _check_text(name: str, rows: list[list], limits: Limits) -> None:
-    """No cell may hold more text than Excel allows (a longer one was not written by Excel or WPS)."""
+    """No cell may hold more text than Excel allows (a longer one was not written by Excel or WPS).
+
+    Book.sheet skips it for an .xlsx handed to calamine repacked with no part longer than that many
+    bytes: a cell's text comes from one part (its sheet's, or the shared strings) and takes at least
+    a byte a character there (rich-text runs and inline strings included)."""
     longest = limits.max_cell_chars
     for row in rows:
         for value in row:
