@@ -23,13 +23,13 @@ from lqip.scoring import score_return
 from lqip.workbook import Limits
 
 
-def check_return(ret, plan: Plan) -> FileReport:
-    """Checks and scores of a return already read."""
+def check_return(ret, plan: Plan, score: bool = True) -> FileReport:
+    """Checks and (unless `score` is False) scores of a return already read."""
     findings = list(ret.findings)
     scores = []
     if ret.readable:
         findings.extend(run_checks(ret, plan))
-        scores = score_return(ret, plan)
+        scores = score_return(ret, plan) if score else []
     return FileReport(
         path=ret.path,
         unit=ret.unit.name if ret.unit else None,
@@ -42,13 +42,14 @@ def check_return(ret, plan: Plan) -> FileReport:
 
 
 def check_file(path: str | os.PathLike, plan: Plan | None = None, limits: Limits | None = None,
-               debug: bool = False) -> FileReport:
-    """Read and check one file. Never raises for a bad file: an unexpected failure is an F003."""
+               debug: bool = False, score: bool = True) -> FileReport:
+    """Read and check one file. Never raises for a bad file: an unexpected failure is an F003.
+    `score=False` leaves the report's scores empty (a summary scores the consolidated figures)."""
     plan = plan or load_plan()
     try:
         with collector_paused():
             ret = read_return(path, plan, limits)
-            return check_return(ret, plan)
+            return check_return(ret, plan, score)
     except (KeyboardInterrupt, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - the promise: a finding, never a traceback

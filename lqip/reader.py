@@ -101,6 +101,19 @@ def _year_column(value: object) -> str | None:
 
 
 def _match_header(row: list, aliases: dict[str, str]) -> dict[str, int]:
+    """Field -> column of the header cells in `row` (returns repeat one template's few header rows:
+    a short row is matched once per process)."""
+    if len(row) <= 64:
+        return dict(_match_cached(tuple(row), aliases is _IND_ALIASES))
+    return _match_row(row, aliases)
+
+
+@lru_cache(maxsize=256)
+def _match_cached(row: tuple, indicators: bool) -> dict[str, int]:
+    return _match_row(row, _IND_ALIASES if indicators else _TASK_ALIASES)
+
+
+def _match_row(row, aliases: dict[str, str]) -> dict[str, int]:
     found: dict[str, tuple[int, int]] = {}
     wide = aliases is _IND_ALIASES
     for col, value in enumerate(row):
@@ -214,10 +227,9 @@ def _read_info(ret: Return, sheet: str, rows: list[list]) -> None:
     """Key/value rows: a key cell (填报单位, 报告年度…) and its value in the next non-empty cell."""
     for r, row in enumerate(rows[:200]):
         for c, value in enumerate(row):
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str):
                 continue
-            key, _, rest = clean_text(value).partition(":")
-            field = _INFO_ALIASES.get(header_key(key))
+            field, rest = _info_key(value)
             if field is None or field in ret.info:
                 continue
             if rest:
@@ -229,6 +241,15 @@ def _read_info(ret: Return, sheet: str, rows: list[list]) -> None:
                     break
             else:
                 ret.info[field] = Cell(None, sheet, f"{column_letter(c + 1)}{r + 1}")
+
+
+@lru_cache(maxsize=4096)
+def _info_key(text: str) -> tuple[str | None, str]:
+    """(the info field a key cell names, or None; the value written after its colon, if any)."""
+    if not text.strip():
+        return None, ""
+    key, _, rest = clean_text(text).partition(":")
+    return _INFO_ALIASES.get(header_key(key)), rest
 
 
 def _inline_info(ret: Return, sheet: str, rows: list[list]) -> None:
