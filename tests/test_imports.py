@@ -7,6 +7,7 @@ everything by now).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ import pytest
 HEAVY = ("pandas", "openpyxl")
 
 
-def imported_by(argv: list[str], tmp_path) -> set[str]:
+def imported_by(argv: list[str], tmp_path, env: dict | None = None) -> set[str]:
     out = tmp_path / "modules.txt"
     code = textwrap.dedent(f"""
         import atexit, sys
@@ -25,7 +26,8 @@ def imported_by(argv: list[str], tmp_path) -> set[str]:
         from lqip.cli import main
         main()
     """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
     assert proc.returncode == 0, proc.stderr
     return set(out.read_text().split())
 
@@ -52,3 +54,15 @@ def test_targets_prints_the_table(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "I01" in proc.stdout
+
+
+def test_a_check_with_a_cached_plan_does_not_import_pydantic(tmp_path):
+    """pydantic validates the plan files; once the validated plan is cached (lqip/plan.py), a check
+    runs without it (and typer is held below 0.29, whose option coercion imports pydantic)."""
+    from helpers import ind, make_return
+
+    path = make_return(tmp_path, indicators=[ind("I06", "", 2023, "件", 200, 210)])
+    imported_by(["targets"], tmp_path)  # loads the plan: validated once, then cached (LQIP_CACHE_DIR, conftest)
+    modules = top_level(imported_by(["check", str(path), "--format", "json"], tmp_path, {"LQIP_ISOLATE": "0"}))
+    assert "python_calamine" in modules  # the probe did read the workbook, in this process
+    assert "pydantic" not in modules
