@@ -521,7 +521,9 @@ def _resolve_table(ret: Return, plan, book, unit_of) -> None:
     index = indicator_index(plan)
     pairs = list(zip(table.code, table.name, strict=True))
     ids = {pair: _identify_indicator(plan, index, *pair) for pair in dict.fromkeys(pairs)}
-    table.code_id, table.name_id, table.indicator = (list(column) for column in zip(*map(ids.__getitem__, pairs), strict=True))
+    for position, name in enumerate(("code_id", "name_id", "indicator")):
+        found = {pair: resolved[position] for pair, resolved in ids.items()}
+        setattr(table, name, list(map(found.__getitem__, pairs)))
 
     units = {reporter: unit_of(reporter) for reporter in dict.fromkeys(table.reporter_raw)}
     table.unit = list(map(units.__getitem__, table.reporter_raw))

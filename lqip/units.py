@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lqip.text import fold
 
@@ -18,9 +18,11 @@ from lqip.text import fold
 _TRAILING_REMARK = re.compile(r"\s*[(（][^()（）]{1,8}[)）]\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """A reporting unit: its display name and the plan units whose duties it carries."""
+class Resolved(NamedTuple):
+    """A reporting unit: its display name and the plan units whose duties it carries.
+
+    A named tuple rather than a frozen dataclass: a consolidated workbook names thousands of
+    townships, and a tuple is built and hashed in C."""
 
     name: str
     units: tuple[str, ...]  # canonical plan units (the unit itself, or the collectives it belongs to)
