@@ -153,11 +153,13 @@ class IndicatorTable:
            "reporter_raw", "note")
     RESOLVED = ("code_id", "name_id", "indicator", "unit", "year", "parsed", "value", "formula_without_value",
                 "unit_name")
-    __slots__ = RAW + RESOLVED
+    COLUMNS = RAW + RESOLVED
+    __slots__ = (*COLUMNS, "outcomes")
 
     def __init__(self) -> None:
-        for name in self.__slots__:
+        for name in self.COLUMNS:
             setattr(self, name, [])
+        self.outcomes: list | None = None  # the distinct objects of `parsed` (set by the reader)
 
     def __len__(self) -> int:
         return len(self.row)
@@ -166,12 +168,14 @@ class IndicatorTable:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: dict) -> None:
+        self.outcomes = None
         for name in self.__slots__:
             setattr(self, name, state[name])
 
     def extend(self, **columns) -> None:
         """Append rows given as equally long columns of the RAW fields (resolution comes later)."""
         n = len(columns["row"])
+        self.outcomes = None
         for name in self.RAW:
             getattr(self, name).extend(columns[name])
         for name in self.RESOLVED:
@@ -179,7 +183,7 @@ class IndicatorTable:
 
     def reorder(self, start: int, order: list[int]) -> None:
         """Put rows start.. in `order` (indices into the table)."""
-        for name in self.__slots__:
+        for name in self.COLUMNS:
             column = getattr(self, name)
             column[start:] = [column[i] for i in order]
 
@@ -216,10 +220,16 @@ class IndicatorTable:
         return f"{col}{self.row[i]}" if col else ""
 
     def row_record(self, i: int) -> IndicatorRow:
-        return IndicatorRow(*(getattr(self, name)[i] for name in self.__slots__))
+        return IndicatorRow(*(getattr(self, name)[i] for name in self.COLUMNS))
 
     def rows(self) -> list[IndicatorRow]:
-        return [IndicatorRow(*values) for values in zip(*(getattr(self, name) for name in self.__slots__), strict=True)]
+        return [IndicatorRow(*values) for values in zip(*(getattr(self, name) for name in self.COLUMNS), strict=True)]
+
+    def parse_outcomes(self) -> list:
+        """The distinct objects of the `parsed` column (by identity): a few hundred however many rows."""
+        if self.outcomes is None:
+            self.outcomes = self.distinct(self.parsed)
+        return self.outcomes
 
 
 @dataclass(slots=True)

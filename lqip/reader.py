@@ -551,6 +551,7 @@ def _resolve_table(ret: Return, plan, book, unit_of) -> None:
             ind = by_id[ind_id]
             parsed[key] = parse_value(raw, ind.unit, tuple(ind.unit_aliases), unit_raw)
     table.parsed = list(map(parsed.__getitem__, keys))
+    table.outcomes = list({id(p): p for p in parsed.values()}.values())
     value_of = {key: (None if p is None else p.value) for key, p in parsed.items()}
     table.value = list(map(value_of.__getitem__, keys))
 

@@ -35,8 +35,8 @@ def _u201(ret, plan, text, sheet, cell):
     return finding("U201", file=ret.path, sheet=sheet, cell=cell, value=text, suggestions=suggestions)
 
 
-def _answers(plan, resolved, key_lead: str, key_co: str, item: str) -> bool:
-    for unit in resolved.units:
+def _answers(plan, units: tuple[str, ...], key_lead: str, key_co: str, item: str) -> bool:
+    for unit in units:
         duty = plan.responsibility.get(unit)
         if duty and (item in duty[key_lead] or item in duty[key_co]):
             return True
@@ -47,15 +47,18 @@ def indicator_not_responsible(ret, plan):
     """U202: the unit reports an indicator none of its tasks is linked to (once per unit and indicator)."""
     t = ret.table
     rows = t.where(t.value, NOT_NONE)  # a value implies an indicator
+    duties = {id(u): u.units for u in t.distinct(t.unit) if u is not None}
+    duties[id(None)] = None
     answers: dict[tuple, bool] = {}  # (the unit's plan units, indicator) -> answers for it
+    for duty in set(zip(map(duties.__getitem__, map(id, map(t.unit.__getitem__, rows))),
+                        map(t.indicator.__getitem__, rows), strict=True)):
+        if duty[0] is not None:
+            answers[duty] = _answers(plan, duty[0], "lead_indicators", "co_indicators", duty[1])
+    if all(answers.values()):
+        return  # every unit answers for what it reports (the usual case: no row to look at)
     for (name, indicator), i in t.first_rows(rows, t.unit_name, t.indicator).items():
         unit = t.unit[i]
-        if unit is None:
-            continue
-        duty = (unit.units, indicator)
-        if duty not in answers:
-            answers[duty] = _answers(plan, unit, "lead_indicators", "co_indicators", indicator)
-        if answers[duty]:
+        if unit is None or answers[(unit.units, indicator)]:
             continue
         ind = plan.indicator_by_id[indicator]
         yield finding("U202", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), unit=name,
@@ -72,7 +75,7 @@ def task_not_responsible(ret, plan):
         if key in known:
             continue
         known.add(key)
-        if _answers(plan, row.unit, "lead_tasks", "co_tasks", row.task):
+        if _answers(plan, row.unit.units, "lead_tasks", "co_tasks", row.task):
             continue
         yield finding("U203", file=ret.path, sheet=row.sheet, cell=row.cell("task"), unit=row.unit.name,
                       task=row.task)

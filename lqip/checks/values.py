@@ -37,7 +37,7 @@ def code_name_disagree(ret, plan):
 def _problem(ret, problem: str) -> list[int]:
     """Rows whose value was parsed with `problem`."""
     t = ret.table
-    return t.where_among(t.parsed, [p for p in t.distinct(t.parsed) if p is not None and p.problem == problem])
+    return t.where_among(t.parsed, [p for p in t.parse_outcomes() if p is not None and p.problem == problem])
 
 
 def not_a_number(ret, plan):
@@ -84,7 +84,7 @@ def incompatible_unit(ret, plan):
                       written=t.parsed[i].written, indicator=ind.id, measure=ind.unit)
     # An unfilled row whose 计量单位 is already wrong.
     wrong: dict[tuple[str, str], bool] = {}
-    for i in t.where_among(t.parsed, [p for p in t.distinct(t.parsed) if p is None or p.empty]):
+    for i in t.where_among(t.parsed, [p for p in t.parse_outcomes() if p is None or p.empty]):
         if t.indicator[i] is None or not t.unit_raw[i]:
             continue
         ind = plan.indicator_by_id[t.indicator[i]]
@@ -99,7 +99,7 @@ def incompatible_unit(ret, plan):
 def converted(ret, plan):
     """V307 (info): a figure converted from another scale (万元 → 亿元)."""
     t = ret.table
-    scaled = [p for p in t.distinct(t.parsed) if p is not None and p.converted and p.value is not None]
+    scaled = [p for p in t.parse_outcomes() if p is not None and p.converted and p.value is not None]
     for i in t.where_among(t.parsed, scaled):
         parsed = t.parsed[i]
         ind = plan.indicator_by_id[t.indicator[i]]
@@ -241,7 +241,8 @@ def implausible(ret, plan):
                 yield finding("V313", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), why="over10",
                               indicator=t.indicator[i], value=t.value[i], target=target)
     stock_ids = {ind.id for ind in plan.indicators if ind.kind is Kind.STOCK}
-    stock_rows = [i for i in rows if t.indicator[i] in stock_ids]
+    stock_rows = [i for i in t.where(t.indicator, stock_ids.__contains__) if t.value[i] is not None
+                  and t.year[i] is not None]
     keys = t.keys(stock_rows, t.unit_name, t.indicator)
     if len(set(keys)) == len(keys):
         return  # no unit gives a stock twice
