@@ -127,13 +127,13 @@ def score_return(ret, plan) -> list[Score]:
     in_plan = {y for y in set(t.year) if y is not None and y in years}
     rows = [i for i in t.where(t.year, in_plan.__contains__) if t.indicator[i] is not None] if in_plan else []
     counted = [i for i in rows if t.value[i] is not None and t.value[i] >= 0]
-    # first figure per unit (V309 says the rest), units in row order
-    first = t.first_rows(counted, t.indicator, t.year, t.unit_name)
-    for (ind_id, year, unit), value in zip(first, map(t.value.__getitem__, first.values()), strict=True):
+    columns = (t.indicator, t.year, t.unit_name, t.value)
+    for ind_id, year, unit, value in zip(*(map(column.__getitem__, counted) for column in columns), strict=True):
         parts = figures.get((ind_id, year))
         if parts is None:
             parts = figures[(ind_id, year)] = {}
-        parts[unit] = value
+        if unit not in parts:  # the first figure per unit stands (V309 says the rest)
+            parts[unit] = value
     wanted.update(dict.fromkeys(figures))
     leads: dict[tuple, bool] = {}
     for i in rows if len(counted) < len(rows) else ():
