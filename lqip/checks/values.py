@@ -229,9 +229,9 @@ def implausible(ret, plan):
     rows = _figures(t)
     if not rows:
         return
-    targets: dict[tuple[str, int], float | None] = {}
-    for key in set(t.keys(rows, t.indicator, t.year)):
-        targets[key] = plan.target(plan.indicator_by_id[key[0]], key[1])
+    years = {y for y in set(t.year) if y is not None}
+    targets = {(ind_id, year): plan.target(plan.indicator_by_id[ind_id], year)  # every pair the rows can hold
+               for ind_id in set(t.indicator) if ind_id is not None for year in years}
     lowest = min((target for target in targets.values() if target), default=None)
     if lowest is not None:  # only a value over ten times the lowest target can be over ten times its own
         high = {v for v in set(t.value) if v is not None and v > 10 * lowest}
@@ -248,7 +248,11 @@ def implausible(ret, plan):
         return  # no unit gives a stock twice
     stocks: dict[tuple[str, str], list[int]] = {}
     for i, key in zip(stock_rows, keys, strict=True):
-        stocks.setdefault(key, []).append(i)
+        group = stocks.get(key)
+        if group is None:
+            stocks[key] = [i]
+        else:
+            group.append(i)
     for (_, ind_id), group in stocks.items():
         group.sort(key=t.year.__getitem__)
         for prev, cur in zip(group, group[1:], strict=False):
