@@ -105,10 +105,14 @@ def _xls(path: Path) -> None:
 
 
 def _ods(path: Path) -> None:
+    from odf.element import Element
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
+    # odfpy declares every namespace any document of the process has used (a dict shared by all
+    # elements): start from none, so the bytes do not depend on what was written before
+    Element.namespaces.clear()
     doc = OpenDocumentSpreadsheet()
     for name, rows in SHEETS.items():
         table = Table(name=name)
