@@ -9,7 +9,8 @@ name. Before any parser sees it, every part is inspected with bounded work and m
   corrupt file, not a bomb);
 - every XML part's prolog for a DTD or entity declarations (refused: entity bombs); the structural
   parts ([Content_Types].xml, the workbook part and its rels) are parsed once, by defusedxml's expat parser, which refuses
-  any DTD, entity or notation declaration too;
+  any DTD, entity or notation declaration too (a parse is remembered by the part's bytes: a batch of
+  returns from one template parses its structural parts once);
 - the size of each sheet as the reader will build it — calamine turns a sheet into a dense grid, so
   two cells at A1 and ALL99000 would cost gigabytes: .xlsx sheet XML is scanned for cell references
   (one bounding pass; the exact measure before any refusal), .ods content for repeated rows and
@@ -271,6 +272,17 @@ _NOT_SHEETS = re.compile(
     r"|styles\.xml$|calcchain\.xml$|vbaproject)", re.IGNORECASE)
 
 
+def _may_hold_text(key: str) -> bool:
+    """Whether the part may hold cell text (it is not one of _NOT_SHEETS); remembered for short names."""
+    return _short_may_hold_text(key) if len(key) <= 128 else not _NOT_SHEETS.search(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _short_may_hold_text(key: str) -> bool:
+    """_may_hold_text of a short name (the same few names come with every workbook)."""
+    return not _NOT_SHEETS.search(key)
+
+
 def _norm(name: str) -> str:
     """A part name as calamine matches it: forward slashes, no leading slash, case-insensitive."""
     return name.replace("\\", "/").lstrip("/").lower()
@@ -344,7 +356,7 @@ def _inspect_zip(data: bytes, limits: Limits) -> _Inspected:
 
 def _inspect_xlsx_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, structural: set[str],
                        limits: Limits, inspected: _Inspected, keep: bool = False,
-                       sheets: set[str] | None = None) -> bytearray | None:
+                       sheets: set[str] | None = None) -> bytes | bytearray | None:
     """Verify one part of an .xlsx; an XML part is measured as if it were a sheet (calamine follows the
     rels, and a sheet that cannot be located is held to the largest extent found). With `keep`, the
     part's first 8 MB are returned (structural parts, parsed next).
@@ -364,7 +376,7 @@ def _inspect_xlsx_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipI
         inspected.parts.append((info, chunks))
     if not key.endswith(".xml"):
         return _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
-    text_limit = not _NOT_SHEETS.search(key)
+    text_limit = _may_hold_text(key)
     if not text_limit and sheets is not None and key not in sheets:
         inspected.unmeasured.append(info.filename)
         return _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
@@ -408,11 +420,9 @@ def _measure_later(data: bytes, archive: zipfile.ZipFile, limits: Limits, inspec
 
 
 def _over(extent: Extent, limits: Limits) -> bool:
-    try:
-        _check_extent("", extent, limits)
-    except Unreadable:
-        return True
-    return False
+    """Whether _check_extent refuses the extent."""
+    return (extent.rows > limits.max_rows or extent.rows * extent.cols > limits.max_cells
+            or extent.cells > limits.max_cells or extent.merged > limits.max_merged)
 
 
 def _zip_kind(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> tuple[str, zipfile.ZipInfo | None]:
@@ -499,18 +509,22 @@ def _stored_zip(parts: list) -> bytes:
     workbook)."""
     out: list[bytes] = []
     central: list[bytes] = []
+    local_header, central_header = _STORED_LOCAL.pack, _STORED_CENTRAL.pack
     offset = 0
     for info, chunks in parts:
         name = info.orig_filename.encode("utf-8")  # the name as read: zipfile's filename stops at a NUL
         flags = 0 if name.isascii() else 0x800
-        size = sum(map(len, chunks))
-        local = _STORED_LOCAL.pack(b"PK\x03\x04", 20, flags, 0, 0, 0x21, info.CRC, size, size, len(name), 0)
-        central.append(_STORED_CENTRAL.pack(b"PK\x01\x02", 20, 20, flags, 0, 0, 0x21, info.CRC, size, size,
-                                            len(name), 0, 0, 0, 0, 0, offset) + name)
-        out += (local, name, *chunks)
-        offset += len(local) + len(name) + size
+        size = len(chunks[0]) if len(chunks) == 1 else sum(map(len, chunks))
+        crc = info.CRC
+        out.append(local_header(b"PK\x03\x04", 20, flags, 0, 0, 0x21, crc, size, size, len(name), 0))
+        out.append(name)
+        out += chunks
+        central.append(central_header(b"PK\x01\x02", 20, 20, flags, 0, 0, 0x21, crc, size, size, len(name), 0, 0, 0,
+                                      0, 0, offset))
+        central.append(name)
+        offset += _STORED_LOCAL.size + len(name) + size
     directory = b"".join(central)
-    out += (directory, _STORED_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), len(directory), offset, 0))
+    out += (directory, _STORED_END.pack(b"PK\x05\x06", 0, 0, len(parts), len(parts), len(directory), offset, 0))
     return b"".join(out)
 
 
@@ -550,9 +564,15 @@ def _part_chunks(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
     payload = _payload(data, info)
     if payload is None:
         return _zipfile_chunks(archive, info)
-    size = info.file_size
-    if size > _CHUNK:
+    if info.file_size > _CHUNK:
         return _inflate_chunks(payload, info)
+    body = _inflate_small(payload, info)
+    return (body,) if body else ()
+
+
+def _inflate_small(payload: memoryview, info: zipfile.ZipInfo) -> bytes:
+    """The whole part of at most _CHUNK bytes, from one call, checked as _part_chunks checks it."""
+    size = info.file_size
     if info.compress_type == zipfile.ZIP_STORED:
         body = bytes(payload[:size + 1])
     else:
@@ -562,7 +582,7 @@ def _part_chunks(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo):
             raise Unreadable("F003", f"part {info.filename} cannot be read (Error -3 while decompressing: {exc})") \
                 from None
     _check_inflated(info, len(body), zlib.crc32(body))
-    return (body,) if body else ()
+    return body
 
 
 def _check_inflated(info: zipfile.ZipInfo, total: int, crc: int) -> None:
@@ -633,15 +653,41 @@ def _zipfile_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
 
 
 def _verify_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, sinks: list,
-                 keep: int = 0, collect: list | None = None) -> bytearray | None:
+                 keep: int = 0, collect: list | None = None) -> bytes | bytearray | None:
     """Inflate the part once to its end, checking its declared size and CRC on the way, and search the
-    head of an XML part for a DTD. Each sink is called with every chunk, then closed. With `keep`, the
-    part's first `keep` bytes are returned; `collect` gets every chunk."""
-    lowered = info.filename.lower()
-    is_xml = (lowered[:-1] if lowered.endswith("\n") else lowered).endswith(_XML_SUFFIXES)  # as r"\.xml$" would
+    head of an XML part for a DTD. Each sink is called with every chunk (or its `whole` method with the
+    part that comes whole), then closed. With `keep`, the part's first `keep` bytes are returned;
+    `collect` gets every chunk."""
+    payload = _payload(data, info) if info.file_size <= _CHUNK else None
+    if payload is None:
+        return _verify_chunks(_part_chunks(data, archive, info), info, sinks, keep, collect)
+    # the common case, a part inflated whole from the bytes in memory: the same steps, without a generator
+    body = _inflate_small(payload, info)
+    if body:
+        if _is_xml(info.filename):
+            _refuse_dtd(info.filename, body)
+        for sink in sinks:
+            sink.whole(body)
+        if collect is not None:
+            collect.append(body)
+    for sink in sinks:
+        sink.close()
+    return body[:keep] if keep else None
+
+
+def _is_xml(name: str) -> bool:
+    r"""Whether the part is searched for a DTD: its name ends .xml, .rels or .vml, as r"\.xml$" finds
+    (a newline after it too)."""
+    lowered = name.lower()
+    return (lowered[:-1] if lowered.endswith("\n") else lowered).endswith(_XML_SUFFIXES)
+
+
+def _verify_chunks(chunks, info: zipfile.ZipInfo, sinks: list, keep: int, collect: list | None) -> bytearray | None:
+    """_verify_part for a part read chunk by chunk."""
+    is_xml = _is_xml(info.filename)
     kept = bytearray() if keep else None
     first = True
-    for chunk in _part_chunks(data, archive, info):
+    for chunk in chunks:
         if first:
             first = False
             if is_xml:
@@ -667,10 +713,12 @@ def _refuse_dtd(name: str, head: bytes) -> None:
     if b"\x00" in head[:4] or head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head[:_PROLOG_LIMIT].replace(b"\x00", b"")
     match = _FIRST_ELEMENT.search(head, 0, _PROLOG_LIMIT)
-    prolog = head[: match.start()] if match else head[:_PROLOG_LIMIT]
-    if b"<!" in prolog and (b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper()):
-        raise Unreadable("F003", f"XML part {name} declares a DTD or entities (refused as unsafe) / 含 DTD 实体声明")
-    if match is None and len(prolog) >= _PROLOG_LIMIT:
+    end = match.start() if match else min(len(head), _PROLOG_LIMIT)  # the prolog is head[:end]
+    if head.find(b"<!", 0, end) >= 0:
+        prolog = head[:end].upper()
+        if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+            raise Unreadable("F003", f"XML part {name} declares a DTD or entities (refused as unsafe) / 含 DTD 实体声明")
+    if match is None and end >= _PROLOG_LIMIT:
         raise Unreadable("F003", f"XML part {name} has no element in its first 64 KB (refused as unsafe)")
 
 
@@ -727,14 +775,39 @@ _NO_TARGET = _NoTarget()
 def _parse_small_part(raw: bytes, info: zipfile.ZipInfo, collector=None):
     """Parse a small structural part: proves it well-formed and entity-free. With a collector (a
     function returning (start handler, result)), returns what it gathered."""
-    start, result = collector() if collector else (None, None)
     try:
-        _expat(raw, start)
+        if _rememberable(raw):
+            found = _remembered_parse(raw, collector)
+            return None if found is None else list(found)
+        return _parse(raw, collector)
     except _Refused as exc:
         raise Unreadable("F003", f"{info.filename}: {exc} (refused as unsafe)") from None
     except Exception as exc:  # noqa: BLE001 - ExpatError and friends
         raise Unreadable("F003", f"{info.filename} is not well-formed XML ({str(exc)[:120]})") from None
+
+
+# A batch of returns from one template repeats its structural parts byte for byte: a short part's
+# parse is remembered by its bytes (what parsed once parses the same again; a failure is not kept).
+_REMEMBER_BYTES = 64 * 1024
+
+
+def _rememberable(raw: bytes | bytearray) -> bool:
+    """Whether the part's parse may be remembered (bytes, short enough to keep a few of)."""
+    return raw.__class__ is bytes and len(raw) <= _REMEMBER_BYTES
+
+
+def _parse(raw: bytes, collector=None):
+    """_expat over the part, with the collector's start handler; what the collector gathered."""
+    start, result = collector() if collector else (None, None)
+    _expat(raw, start)
     return result
+
+
+@functools.lru_cache(maxsize=32)
+def _remembered_parse(raw: bytes, collector=None) -> tuple | None:
+    """_parse, remembered by the part's bytes and the collector (what it gathered, as a tuple)."""
+    found = _parse(raw, collector)
+    return None if found is None else tuple(found)
 
 
 def _sheet_collector():
@@ -751,6 +824,13 @@ def _sheet_collector():
 
 def _rels(raw: bytes) -> list[dict]:
     """The attributes of each child of a relationships part's root; [] when it cannot be parsed."""
+    try:
+        return list(_remembered_rels(raw)) if _rememberable(raw) else _parse_rels(raw)
+    except Exception:  # noqa: BLE001 - unusable rels: the caller falls back
+        return []
+
+
+def _parse_rels(raw: bytes) -> list[dict]:
     rels: list[dict] = []
     depth = [0]
 
@@ -762,11 +842,14 @@ def _rels(raw: bytes) -> list[dict]:
     def end(tag):
         depth[0] -= 1
 
-    try:
-        _expat(raw, start, end)
-    except Exception:  # noqa: BLE001 - unusable rels: the caller falls back
-        return []
+    _expat(raw, start, end)
     return rels
+
+
+@functools.lru_cache(maxsize=32)
+def _remembered_rels(raw: bytes) -> tuple[dict, ...]:
+    """_parse_rels, remembered by the part's bytes (the callers only read the dicts)."""
+    return tuple(_parse_rels(raw))
 
 
 def _xlsx_sheet_parts(names: dict[str, zipfile.ZipInfo], book_key: str, sheets: list[tuple[str, str | None]],
@@ -774,17 +857,12 @@ def _xlsx_sheet_parts(names: dict[str, zipfile.ZipInfo], book_key: str, sheets: 
     """Sheet name -> normalised part name, from the workbook part's <sheet>s and its relationships. A
     name given twice is left out (its extent is then the largest one)."""
     base = book_key.rpartition("/")[0]
+    prefix = base + "/" if base else ""
     targets: dict[str, str] = {}
     for rel in _rels(rels_raw) if rels_raw is not None else []:
-        raw = _norm(rel.get("Target", ""))
-        pieces: list[str] = []
-        for piece in ((base + "/") if base and not rel.get("Target", "").startswith("/") else "").split("/") + raw.split("/"):
-            if piece == "..":
-                if pieces:
-                    pieces.pop()
-            elif piece not in ("", "."):
-                pieces.append(piece)
-        resolved = "/".join(pieces)
+        target = rel.get("Target", "")
+        raw = _norm(target)
+        resolved = _resolve(raw if target.startswith("/") else prefix + raw)
         targets[rel.get("Id", "")] = resolved if resolved in names or raw not in names else raw
     out: dict[str, str] = {}
     twice: set[str] = set()
@@ -794,6 +872,21 @@ def _xlsx_sheet_parts(names: dict[str, zipfile.ZipInfo], book_key: str, sheets: 
         if rid in targets:
             out[name] = targets[rid]
     return {name: part for name, part in out.items() if name not in twice}
+
+
+def _resolve(path: str) -> str:
+    """The path with its empty and "." pieces dropped, each ".." taking the piece before it away."""
+    if path and "//" not in path and "/." not in path and path[0] not in "./" and path[-1] != "/":
+        return path  # nothing to drop (the common case)
+    pieces: list[str] = []
+    for piece in path.split("/"):
+        if piece == "..":
+            if pieces:
+                pieces.pop()
+        elif piece not in ("", "."):
+            pieces.append(piece)
+    return "/".join(pieces)
+
 
 # --- measuring an .xlsx sheet part ----------------------------------------------------------------
 #
@@ -861,6 +954,9 @@ class _SheetScan:
     chunks, and every chunk with `exact`, get the exact measure (`_scan_exact`). Either way the scan
     notes whether the part may hold a formula (`formulas`)."""
 
+    __slots__ = ("any", "self_closing", "refs", "merged", "letters", "numbers", "tricky", "bounded", "formulas",
+                 "_rows", "_cols", "_exact", "_cheap_rows", "_cheap_cells", "_quick", "_carry", "_run", "_longest_run")
+
     def __init__(self, limits: Limits, text_limit: bool = True, exact: bool = False):
         self.any = self.self_closing = self.refs = self.merged = 0
         self.letters: set[bytes] = set()
@@ -900,17 +996,35 @@ class _SheetScan:
             return
         self._carry = chunk[cut:]
         self._scan(chunk, start, cut)
-        if len(self._carry) > 65536:  # a long text after the last tag: scan the tag, skip the text
-            end = self._carry.find(b">")
-            if end < 0:
-                self.tricky = True  # one tag over 64 KB: leave it to the bound
-                self.formulas = True  # (and to the formula scan)
-                self._carry = b""
-                return
-            self._scan(self._carry[: end + 1])
-            self._run = len(self._carry) - end - 1
+        if len(self._carry) > 65536:
+            self._skip_text()
+
+    def _skip_text(self) -> None:
+        """A long text after the last tag (the carry is over 64 KB): scan the tag, skip the text."""
+        end = self._carry.find(b">")
+        if end < 0:
+            self.tricky = True  # one tag over 64 KB: leave it to the bound
+            self.formulas = True  # (and to the formula scan)
             self._carry = b""
-            self._check_run()
+            return
+        self._scan(self._carry[: end + 1])
+        self._run = len(self._carry) - end - 1
+        self._carry = b""
+        self._check_run()
+
+    def whole(self, part: bytes) -> None:
+        """Scan a whole part, given as one chunk: what `self(part)` then `self.close()` do (a close()
+        after it does nothing)."""
+        cut = part.rfind(b"<")
+        if cut < 0:
+            return
+        self._scan(part, 0, cut)
+        if len(part) - cut > 65536:
+            self._carry = part[cut:]
+            self._skip_text()
+            self.close()
+        else:
+            self._scan(part, cut)
 
     def _check_run(self) -> None:
         if self._run > self._longest_run:
@@ -1011,8 +1125,8 @@ class _SheetScan:
         """The extent (an upper bound when `bounded`), or None when the scan cannot vouch for it."""
         if self.tricky or self.any != self.self_closing + self.refs:
             return None
-        rows = max(self._rows, max((int(n) for n in self.numbers), default=0))
-        cols = max(self._cols, max((_column_number(c) for c in self.letters), default=0))
+        rows = max(self._rows, max(map(int, self.numbers))) if self.numbers else self._rows
+        cols = max(self._cols, max(map(_column_number, self.letters))) if self.letters else self._cols
         return Extent(rows, cols, self.refs, self.merged)
 
 
@@ -1108,6 +1222,8 @@ class _ElementCount:
         if self.count > self.limit:
             raise Unreadable("F004", f"{self.name} holds over {self.limit} {self.what}")
 
+    whole = __call__
+
     def close(self) -> None:
         self.count += len(self.pattern.findall(self._tail))
         self._tail = b""
@@ -1132,6 +1248,8 @@ class _OdsManifest:
         if b"encryption-data" in self._tail + chunk:
             self.encrypted = True
         self._tail = chunk[-32:]
+
+    whole = __call__
 
     def close(self) -> None:
         if self.encrypted:

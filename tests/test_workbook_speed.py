@@ -7,12 +7,19 @@
   hold an over-long cell; over-long text is refused however it is written (shared strings of
   several rich-text runs, inline strings, characters of one byte or three);
 - the structural parts go through defusedxml's parser with no per-element Python handler of
-  ElementTree's: DTDs, entities and undefined entities are still refused.
+  ElementTree's: DTDs, entities and undefined entities are still refused;
+- a part of at most 1 MB is inflated, checked and scanned in one call, and refuses what the chunked
+  path refuses (a wrong CRC, a part inflating past its declared size, a DTD, a far cell, a long text
+  after the last tag); a structural part's parse is remembered by its bytes, never a failure.
 """
 
 from __future__ import annotations
 
+import io
+import random
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -212,3 +219,193 @@ def test_sheets_and_relationships_are_collected_from_namespaced_names(tmp_path):
     assert book.sheet_names == ["指标"]
     assert book._inspected.sheet_parts == {"指标": "xl/worksheets/sheet1.xml"}
     assert book.sheet("指标").rows == [[1.0]]
+
+
+# --- a small part: inflated, checked and scanned in one call ---------------------------------------------
+
+SMALL_SHEET = HEAD + '<row r="1"><c r="A1"><v>1</v></c></row>' + TAIL
+
+
+def _patched(path: Path, part: str, offset: int, value: int) -> bytes:
+    """The file's bytes with the 32-bit field at `offset` of the part's central directory entry set to
+    `value` (16: its CRC-32, 24: its inflated size); the local header keeps what was written."""
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")
+    while data[entry + 46:entry + 46 + len(part)] != part.encode():
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    struct.pack_into("<I", data, entry + offset, value)
+    return bytes(data)
+
+
+def _inspect(data: bytes, limits: Limits | None = None):
+    return workbook._inspect_zip(data, limits or Limits())
+
+
+def _reason(data: bytes, limits: Limits | None = None) -> tuple[str, str]:
+    with pytest.raises(Unreadable) as caught:
+        _inspect(data, limits)
+    return caught.value.code, caught.value.reason
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "_rels/.rels", "xl/workbook.xml"])
+def test_a_small_part_with_a_wrong_crc_is_refused(tmp_path, part):
+    path = xlsx(tmp_path / "crc.xlsx", SMALL_SHEET)
+    crc = zipfile.ZipFile(path).getinfo(part).CRC
+    assert _reason(_patched(path, part, 16, crc ^ 1)) == (
+        "F003", f"part {part} cannot be read (Bad CRC-32 for file {part!r})")
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "[Content_Types].xml", "docProps/none.xml"])
+def test_a_small_part_inflating_past_its_declared_size_is_refused(tmp_path, part):
+    path = xlsx(tmp_path / "size.xlsx", SMALL_SHEET)
+    if part == "docProps/none.xml":  # a part no one parses or measures: verified all the same
+        with zipfile.ZipFile(path, "a") as z:
+            z.writestr(part, "<a>" + "x" * 500 + "</a>")
+    size = zipfile.ZipFile(path).getinfo(part).file_size
+    assert _reason(_patched(path, part, 24, size - 1)) == (
+        "F003", f"part {part} cannot be read (it inflates to more bytes than its header says)")
+
+
+@pytest.mark.parametrize("part", ["docProps/app.xml", "xl/worksheets/sheet1.xml", "xl/media/x.vml"])
+def test_a_dtd_in_a_small_part_is_refused(tmp_path, part):
+    path = xlsx(tmp_path / "dtd.xlsx", SMALL_SHEET)
+    dtd = '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>'
+    if part.startswith("xl/worksheets"):
+        path = xlsx(tmp_path / "dtd.xlsx", '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e "x">]>' + SMALL_SHEET)
+    else:
+        with zipfile.ZipFile(path, "a") as z:
+            z.writestr(part, dtd)
+    assert _reason(path.read_bytes()) == (
+        "F003", f"XML part {part} declares a DTD or entities (refused as unsafe) / 含 DTD 实体声明")
+
+
+def test_a_far_cell_in_a_small_sheet_is_measured_before_calamine_reads_it(tmp_path):
+    sheet = HEAD + '<row r="1"><c r="A1"><v>1</v></c></row><row r="300000"><c r="B300000"><v>2</v></c></row>' + TAIL
+    path = xlsx(tmp_path / "far.xlsx", sheet)
+    extent = _inspect(path.read_bytes()).extents["xl/worksheets/sheet1.xml"]
+    assert (extent.rows, extent.cols, extent.cells) == (300_000, 2, 2)
+    assert refused(path) == "F004"
+    near = _inspect(xlsx(tmp_path / "near.xlsx", SMALL_SHEET).read_bytes())
+    assert near.extents["xl/worksheets/sheet1.xml"].rows == 99_999  # the quick bound: rows of up to 5 digits
+    assert "xl/worksheets/sheet1.xml" in near.bounds
+
+
+def test_a_long_text_after_the_last_tag_of_a_small_part_is_refused(tmp_path):
+    """A text run of over 64 KB after a part's last tag is skipped by the scan, and refused when no
+    cell could hold it."""
+    path = xlsx(tmp_path / "tail.xlsx", HEAD + '<row r="1"><c r="A1"><v>1</v></c></row><x>' + "y" * 70_000)
+    assert _reason(path.read_bytes(), Limits(max_cell_chars=100))[0] == "F004"
+    assert "xl/worksheets/sheet1.xml" in _inspect(path.read_bytes()).extents
+
+
+@pytest.mark.parametrize("body", [
+    SMALL_SHEET.encode(),
+    b"",
+    b"no tag at all",
+    b"<a/>",
+    (HEAD + '<row r="1"><c r="A1"><v>1</v></c></row></sheetData>').encode() + b"<x>" + b"y" * 70_000,
+    (HEAD + '<row r="1"><c r="A1"><v>1</v></c></row>').encode() + b"<x" + b"y" * 70_000,
+    (HEAD + '<row r="1"><c r="A1"><f>1</f></c><c r="AB2"/><c r="C3"/><c><v>2</v></c></row><mergeCells>'
+     '<mergeCell ref="A1:B2"/></mergeCells>' + TAIL).encode(),
+    (HEAD + '<x:c r="A1"/><!-- <c r="ZZ9"> -->' + TAIL).encode(),
+], ids=["sheet", "empty", "text", "one-tag", "long-text", "long-tag", "mixed", "prefixed"])
+@pytest.mark.parametrize("limits", [Limits(), Limits(max_rows=10, max_cells=100, max_cell_chars=10)])
+def test_a_whole_part_scans_as_the_chunks_do(body, limits):
+    def state(scan):
+        return {name: getattr(scan, name) for name in scan.__slots__}, scan.extent()
+
+    def outcome(feed):
+        scan = workbook._SheetScan(limits)
+        try:
+            feed(scan)
+        except Unreadable as exc:
+            return exc.reason
+        return state(scan)
+
+    def chunked(scan):
+        scan(body)
+        scan.close()
+
+    def whole(scan):
+        scan.whole(body)
+        scan.close()
+
+    assert outcome(whole) == outcome(chunked)
+
+
+def test_a_small_part_is_verified_as_the_chunked_path_verifies_it(tmp_path):
+    path = xlsx(tmp_path / "small.xlsx", SMALL_SHEET, ["<t>a</t>"])
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("empty.xml", "")
+        z.writestr("stored.xml", "<a/>", compress_type=zipfile.ZIP_STORED)
+    data = path.read_bytes()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for info in archive.infolist():
+        for keep in (0, 5, 1 << 23):
+            fast, slow = [], []
+            sinks = [workbook._SheetScan(Limits()), workbook._ElementCount(info.filename, workbook._ANY_TAG,
+                                                                           Limits(), "elements")]
+            kept = workbook._verify_part(data, archive, info, [sinks[0], sinks[1]], keep=keep, collect=fast)
+            twins = [workbook._SheetScan(Limits()), workbook._ElementCount(info.filename, workbook._ANY_TAG,
+                                                                           Limits(), "elements")]
+            chunks = workbook._part_chunks(data, archive, info)
+            slow_kept = workbook._verify_chunks(chunks, info, twins, keep, slow)
+            assert fast == slow and (kept or None) == (slow_kept or None)
+            assert sinks[0].extent() == twins[0].extent() and sinks[1].count == twins[1].count
+
+
+# --- structural parts: a parse remembered by the part's bytes ----------------------------------------------
+
+
+def test_a_remembered_parse_never_lets_a_different_part_through(tmp_path):
+    good = xlsx(tmp_path / "good.xlsx", SMALL_SHEET)
+    bad_book = XLSX_ONE_SHEET_WORKBOOK.replace('<?xml version="1.0" encoding="UTF-8"?>',
+                                               '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY e "x">]>')
+    bad = xlsx(tmp_path / "bad.xlsx", SMALL_SHEET, workbook_part=bad_book)
+    workbook._remembered_parse.cache_clear()
+    for _ in range(2):  # a failure is not remembered: refused each time
+        assert open_book(good).sheet_names == ["指标"]
+        with pytest.raises(Unreadable) as caught:
+            open_book(bad)
+        assert caught.value.code == "F003" and "refused as unsafe" in caught.value.reason
+    assert workbook._remembered_parse.cache_info().hits >= 2  # the good parts were parsed once
+
+
+def test_remembered_sheets_and_relationships_are_copies(tmp_path):
+    path = xlsx(tmp_path / "a.xlsx", SMALL_SHEET)
+    first = open_book(path)
+    first._inspected.sheet_parts.clear()
+    raw = zipfile.ZipFile(path).read("xl/_rels/workbook.xml.rels")
+    workbook._rels(raw).clear()
+    again = open_book(path)
+    assert again._inspected.sheet_parts == {"指标": "xl/worksheets/sheet1.xml"}
+    assert [rel["Id"] for rel in workbook._rels(raw)] == ["rId1", "rId2"]
+
+
+@pytest.mark.parametrize("base, target, resolved", [
+    ("xl", "worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"),
+    ("xl", "/xl/worksheets/sheet1.xml", "xl/worksheets/sheet1.xml"),
+    ("xl", "../xl/./worksheets//sheet1.xml", "xl/worksheets/sheet1.xml"),
+    ("xl", "..\\..\\..\\sheet.xml", "sheet.xml"),
+    ("", "worksheets/sheet1.xml/", "worksheets/sheet1.xml"),
+    ("xl", ".hidden/s.xml", "xl/.hidden/s.xml"),
+    ("xl", "", "xl"),
+])
+def test_relationship_targets_resolve_as_paths(base, target, resolved):
+    prefix = base + "/" if base else ""
+    raw = workbook._norm(target)
+    assert workbook._resolve(raw if target.startswith("/") else prefix + raw) == resolved
+
+
+def test_the_stored_copy_reads_back_as_the_parts(tmp_path):
+    rng = random.Random(7)
+    parts = [(zipfile.ZipInfo(name), chunks) for name, chunks in [
+        ("a.xml", [b"<a/>"]), ("empty", []), ("big.xml", [bytes(rng.randrange(256) for _ in range(999)), b"tail"]),
+        ("名字.xml", [b"<b/>"]),
+    ]]
+    for info, chunks in parts:
+        info.CRC = zlib.crc32(b"".join(chunks))
+    archive = zipfile.ZipFile(io.BytesIO(workbook._stored_zip(parts)))
+    assert archive.testzip() is None
+    assert [(i.filename, archive.read(i)) for i in archive.infolist()] == [
+        (info.filename, b"".join(chunks)) for info, chunks in parts]
