@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import traceback
 
-from lqip.batch import collector_paused
+from lqip.batch import collector_paused, release_later
 from lqip.checks import run_checks
 from lqip.findings import finding
 from lqip.paths import expand
@@ -62,6 +62,7 @@ def check_file(path: str | os.PathLike, plan: Plan | None = None, limits: Limits
 def _check_file_without_rows(path, plan: Plan, limits: Limits | None = None, debug: bool = False) -> FileReport:
     """check_file, dropping the tidy rows: a worker then sends back findings and scores only."""
     report = check_file(path, plan, limits, debug)
+    release_later(report.ret)
     report.ret = None
     return report
 

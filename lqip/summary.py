@@ -383,10 +383,12 @@ def digest(report: FileReport, plan: Plan) -> Digest | None:
 def summary_file(path, plan: Plan, limits=None, debug: bool = False) -> FileReport:
     """check_file for a summary: the report with its digest instead of its Return (see Digest), and
     no per-file scores (the summary scores the consolidated figures)."""
+    from lqip.batch import release_later
     from lqip.check import check_file
 
     report = check_file(path, plan, limits, debug, score=False)
     report.digest = digest(report, plan)
+    release_later(report.ret)
     report.ret = None
     return report
 

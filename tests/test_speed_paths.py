@@ -357,3 +357,30 @@ def _children() -> set[int]:
             return {int(p) for p in handle.read().split()}
     except OSError:
         return set()
+
+
+def test_a_workers_leftovers_are_freed_when_it_takes_the_next_file(monkeypatch):
+    """release_later: a one-file check does not wait for its big table to be freed; a worker frees
+    the previous file's table before reading the next; outside a worker nothing is kept."""
+    import weakref
+
+    class Table:
+        pass
+
+    table = Table()
+    ref = weakref.ref(table)
+    monkeypatch.setattr(batch, "_IN_WORKER", False)
+    batch.release_later(table)
+    del table
+    assert ref() is None
+
+    monkeypatch.setattr(batch, "_IN_WORKER", True)
+    monkeypatch.setattr(batch, "_LATER", [])
+    table = Table()
+    ref = weakref.ref(table)
+    batch.release_later(table)
+    del table
+    assert ref() is not None
+    pool = batch._Pool(lambda *args, **kwargs: None, [Path("next.xlsx")], None, None, False, None, 1.0, None)
+    pool._call(0)
+    assert ref() is None
