@@ -15,6 +15,7 @@ from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 
+from lqip.batch import release_later
 from lqip.findings import finding
 from lqip.model import Cell, Period, Return, TaskRow, parse_period, parse_status
 from lqip.text import cell_text, fold, name_key
@@ -221,6 +222,7 @@ def _read_sheets(ret: Return, book, plan) -> None:
         for name in (ret.indicator_sheet, ret.task_sheet):
             if name:
                 _inline_info(ret, name, rows_of(name))
+    release_later(loaded)  # the sheets' cells: a worker frees them later, after sending its result
 
 
 def _read_info(ret: Return, sheet: str, rows: list[list]) -> None:
