@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 from datetime import datetime
-from xml.sax.saxutils import escape, quoteattr
 
 from lqip.findings import CATALOGUE, Severity
 from lqip.report import issue_record
@@ -158,10 +156,14 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _xml_text(text: str) -> str:
+    from xml.sax.saxutils import escape  # here: it imports urllib and ssl, 11 ms of every start-up
+
     return escape(_XML_ILLEGAL.sub("", clean(text)))
 
 
 def _xml_attr(text: str) -> str:
+    from xml.sax.saxutils import quoteattr
+
     return quoteattr(_XML_ILLEGAL.sub("", clean(text)), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
@@ -175,6 +177,8 @@ def _title(code: str) -> str:
 def render_junit(report, lang: str, out) -> None:
     """JUnit XML (the Jenkins/GitLab schema): one <testsuite> per file, one <testcase> per check code,
     a <failure> for every error or warning, info issues in <system-out>."""
+    import socket
+
     codes = _check_codes()
     stamp = datetime.now().replace(microsecond=0).isoformat()
     host = _xml_attr(socket.gethostname() or "localhost")
