@@ -261,6 +261,8 @@ def fmt(number: float | None) -> str:
     """A figure as people write it: 300, 7.5, 0.85 (no trailing .0)."""
     if number is None:
         return ""
+    if abs(number) >= 1e15:  # beyond what anyone writes out digit by digit (and inf)
+        return f"{number:g}"
     if float(number).is_integer():
         return f"{int(number)}"
     return f"{number:.4f}".rstrip("0").rstrip(".")

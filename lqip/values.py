@@ -10,6 +10,7 @@ its aliases). Chinese numerals ("三百") and prose ("约300") are not numbers.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ def parse_value(raw: object, unit: str, aliases: tuple[str, ...] = (), column_un
         scale = _apply_unit(1.0, "", unit, aliases, column_unit)  # cached per unit triple
         if scale.value is None:
             return scale
-        return Parsed(_tidy(float(raw) * scale.value), None, scale.written, scale.converted)
+        return _figure(float(raw) * scale.value, scale.written, scale.converted)
     if isinstance(raw, (_dt.date, _dt.time, _dt.timedelta)):
         return Parsed(None, Problem.NOT_NUMBER)
     return _parse_text(str(raw), unit, aliases, column_unit)
@@ -132,11 +133,18 @@ def _apply_unit(number: float, tail: str, unit: str, aliases: tuple[str, ...], c
         # No unit written: a bare multiplier ("11万", "8亿") scales the number in the indicator's base.
         value = number * mult / (target_mult if mult != 1 else 1)
         converted = mult != 1 and target_mult != 1 and mult != target_mult
-        return Parsed(_tidy(value), None, written, converted)
+        return _figure(value, written, converted)
     if base not in bases:
         return Parsed(None, Problem.UNIT if base in MEASURE_WORDS else Problem.NOT_NUMBER, written)
     value = number * mult / bases[base]
     converted = target_mult != 1 and mult != bases[base]
+    return _figure(value, written, converted)
+
+
+def _figure(value: float, written: str, converted: bool) -> Parsed:
+    """A figure read; one that overflows in its scale ("1e305万件") is not a number."""
+    if not math.isfinite(value):
+        return Parsed(None, Problem.NOT_NUMBER, written)
     return Parsed(_tidy(value), None, written, converted)
 
 

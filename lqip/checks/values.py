@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from operator import is_, is_not
 
@@ -62,7 +63,7 @@ def fraction_of_whole(ret, plan):
     """V305: a fraction where the indicator counts whole things (件, 个, 家, 人次)."""
     t = ret.table
     whole = {ind.id for ind in plan.indicators if plan.whole(ind)}
-    fractions = {v for v in set(t.value) if v is not None and abs(v - round(v)) > 1e-9}
+    fractions = {v for v in set(t.value) if v is not None and math.isfinite(v) and abs(v - round(v)) > 1e-9}
     if not fractions:
         return
     for i in t.where(t.value, fractions.__contains__):
@@ -75,23 +76,29 @@ def fraction_of_whole(ret, plan):
 def incompatible_unit(ret, plan):
     """V306: the value or its 计量单位 cell names a unit that is not the indicator's."""
     t = ret.table
-    for i in _problem(ret, Problem.UNIT):
-        ind = plan.indicator_by_id[t.indicator[i]]
-        raw = t.value_raw[i]
-        in_value = isinstance(raw, str) and not parse_value(raw, ind.unit, tuple(ind.unit_aliases)).problem
-        cell = t.cell(i, "unit") if in_value or not isinstance(raw, str) else t.cell(i, "value")
-        yield finding("V306", file=ret.path, sheet=t.sheet[i], cell=cell or t.cell(i, "value"),
-                      written=t.parsed[i].written, indicator=ind.id, measure=ind.unit)
-    # An unfilled row whose 计量单位 is already wrong.
-    wrong: dict[tuple[str, str], bool] = {}
-    for i in t.where_among(t.parsed, [p for p in t.parse_outcomes() if p is None or p.empty]):
-        if t.indicator[i] is None or not t.unit_raw[i]:
+    outcomes = t.parse_outcomes()
+    wrong_unit = t.where_among(t.parsed, [p for p in outcomes if p is not None and p.problem == Problem.UNIT])
+    unfilled = t.where_among(t.parsed, [p for p in outcomes if p is None or p.empty])
+    wrong_column: dict[tuple[str, str], bool] = {}  # (indicator, 计量单位) -> names a unit it cannot take
+    for i in sorted(wrong_unit + unfilled):  # in row order, the two kinds together
+        if t.indicator[i] is None:
             continue
         ind = plan.indicator_by_id[t.indicator[i]]
-        key = (ind.id, t.unit_raw[i])
-        if key not in wrong:
-            wrong[key] = parse_value(1, ind.unit, tuple(ind.unit_aliases), t.unit_raw[i]).problem == Problem.UNIT
-        if wrong[key]:
+        aliases = tuple(ind.unit_aliases)
+        parsed = t.parsed[i]
+        if parsed is not None and parsed.problem == Problem.UNIT:
+            raw = t.value_raw[i]
+            in_value = isinstance(raw, str) and not parse_value(raw, ind.unit, aliases).problem
+            cell = t.cell(i, "unit") if in_value or not isinstance(raw, str) else t.cell(i, "value")
+            yield finding("V306", file=ret.path, sheet=t.sheet[i], cell=cell or t.cell(i, "value"),
+                          written=parsed.written, indicator=ind.id, measure=ind.unit)
+            continue
+        if not t.unit_raw[i]:
+            continue
+        key = (ind.id, t.unit_raw[i])  # an unfilled row whose 计量单位 is already wrong
+        if key not in wrong_column:
+            wrong_column[key] = parse_value(1, ind.unit, aliases, t.unit_raw[i]).problem == Problem.UNIT
+        if wrong_column[key]:
             yield finding("V306", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "unit"),
                           written=t.unit_raw[i], indicator=ind.id, measure=ind.unit)
 
