@@ -426,26 +426,18 @@ _YEAR_PREFIX = re.compile(r"^\s*(\d{4})\s*年")
 _NUMBERING = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})[.、)）]")
 
 
-def _by_code(items, text: str) -> str | None:
-    """The id among `items` (objects with .id like 'I01'/'T05') that `text` names: 'I01', 'i1', '1'."""
+def _by_code(index: dict[tuple[str, int], str], text: str) -> str | None:
+    """The id in `index` (see _code_index) that `text` names: 'I01', 'i1', '1'."""
     match = _CODE.match(fold(text).replace(".0", ""))
     if not match:
         return None
     letter, number = match.groups()
-    index = _code_index(items)
     return index.get((letter, int(number))) or (index.get(("", int(number))) if not letter else None)
 
 
-_CODE_INDEXES: dict[int, tuple[list, dict]] = {}
-
-
 def _code_index(items: list) -> dict[tuple[str, int], str]:
-    """(letter, number) -> id, and ('', number) -> id for a bare number (kept per list of items)."""
-    kept = _CODE_INDEXES.get(id(items))
-    if kept is not None and kept[0] is items:
-        return kept[1]
+    """(letter, number) -> id, and ('', number) -> id for a bare number, of items with .id like 'T05'."""
     index: dict[tuple[str, int], str] = {}
-    _CODE_INDEXES[id(items)] = (items, index)  # the list is held, so its id is not reused
     for ident in (item.id for item in items):
         number = int(ident[1:])
         index.setdefault((ident[0].lower(), number), ident)
@@ -453,14 +445,24 @@ def _code_index(items: list) -> dict[tuple[str, int], str]:
     return index
 
 
+def _codes(plan, kind: str) -> dict[tuple[str, int], str]:
+    """The plan's code index of its indicators or tasks, built once per plan."""
+    name = f"_{kind}_codes"
+    index = getattr(plan, name, None)
+    if index is None:
+        index = _code_index(getattr(plan, kind))
+        setattr(plan, name, index)
+    return index
+
+
 def indicator_by_code(plan, code: str) -> str | None:
     """'I01', 'i1', '1', '01' -> 'I01' when the plan has it."""
-    return _by_code(plan.indicators, code)
+    return _by_code(_codes(plan, "indicators"), code)
 
 
 def task_by_code(plan, text: str) -> str | None:
     """'T05', 't5', '5' -> 'T05' when the plan has it."""
-    return _by_code(plan.tasks, text)
+    return _by_code(_codes(plan, "tasks"), text)
 
 
 def _identify_indicator(plan, index: dict, code: str, name: str) -> tuple:
