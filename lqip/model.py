@@ -223,7 +223,8 @@ class IndicatorTable:
         return IndicatorRow(*(getattr(self, name)[i] for name in self.COLUMNS))
 
     def rows(self) -> list[IndicatorRow]:
-        return [IndicatorRow(*values) for values in zip(*(getattr(self, name) for name in self.COLUMNS), strict=True)]
+        columns = (getattr(self, name) for name in self.COLUMNS)
+        return [IndicatorRow(*values) for values in zip(*columns, strict=True)]
 
     def parse_outcomes(self) -> list:
         """The distinct objects of the `parsed` column (by identity): a few hundred however many rows."""

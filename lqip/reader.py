@@ -359,7 +359,8 @@ def _read_long(ret: Return, sheet: str, rows: list[list], top: int, columns: dic
 
     codes, names = texts("code"), texts("name")
     values = raw("value") or [None] * n
-    keep: list[int] | None = list(compress(range(n), map(any, zip(codes, names, strict=True))))  # not a blank or spacer row
+    # rows with a code or a name: not a blank or spacer row
+    keep: list[int] | None = list(compress(range(n), map(any, zip(codes, names, strict=True))))
     ends = [i for i in keep if values[i] is None or values[i] == ""]
     footers = {i for i in ends if _is_footer(names[i] or codes[i])}  # notes, signatures, totals
     if footers:

@@ -399,7 +399,8 @@ def read_returns(paths: list, plan: Plan, limits=None, debug: bool = False, jobs
     from lqip.batch import map_files
     from lqip.paths import expand
 
-    return Report(files=map_files(summary_file, expand(paths), plan, limits, debug=debug, jobs=jobs, progress=progress))
+    files = expand(paths)
+    return Report(files=map_files(summary_file, files, plan, limits, debug=debug, jobs=jobs, progress=progress))
 
 
 def _figures(ret, plan: Plan, bad: set[tuple[str, str]]) -> list[tuple]:
@@ -417,7 +418,8 @@ def _figures(ret, plan: Plan, bad: set[tuple[str, str]]) -> list[tuple]:
         if key in seen:  # the same unit twice in one return: V309 speaks; the first row stands
             continue
         seen.add(key)
-        out.append((unit.name, tuple(unit.units), indicator, year, float(t.value[i]), t.sheet[i], t.cell(i, "value")))
+        out.append((unit.name, tuple(unit.units), indicator, year, float(t.value[i]), t.sheet[i],
+                    t.cell(i, "value")))
     return out
 
 

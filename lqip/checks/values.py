@@ -45,7 +45,8 @@ def not_a_number(ret, plan):
     """V303: a value cell that cannot be read as a figure."""
     t = ret.table
     for i in _problem(ret, Problem.NOT_NUMBER):
-        yield finding("V303", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"), value=_show(t.value_raw[i]))
+        yield finding("V303", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"),
+                      value=_show(t.value_raw[i]))
 
 
 def negative(ret, plan):
