@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from itertools import compress
+from operator import is_, is_not
 
 from lqip.findings import Finding
 from lqip.text import fold
@@ -139,6 +141,8 @@ class IndicatorRow:
 
 
 _DEFAULTS = {"formula_without_value": False, "unit_name": ""}
+IS_NONE = partial(is_, None)  # predicates for IndicatorTable.where, applied in C
+NOT_NONE = partial(is_not, None)
 
 
 class IndicatorTable:
@@ -219,9 +223,6 @@ class IndicatorTable:
         col = self.cols[i].get(field_name)
         return f"{col}{self.row[i]}" if col else ""
 
-    def row_record(self, i: int) -> IndicatorRow:
-        return IndicatorRow(*(getattr(self, name)[i] for name in self.COLUMNS))
-
     def rows(self) -> list[IndicatorRow]:
         columns = (getattr(self, name) for name in self.COLUMNS)
         return [IndicatorRow(*values) for values in zip(*columns, strict=True)]
@@ -231,6 +232,11 @@ class IndicatorTable:
         if self.outcomes is None:
             self.outcomes = self.distinct(self.parsed)
         return self.outcomes
+
+    def where_parsed(self, test) -> list[int]:
+        """Indices of the rows whose parse outcome (a Parsed, or None) passes `test`, which is asked
+        once per distinct outcome."""
+        return self.where_among(self.parsed, [p for p in self.parse_outcomes() if test(p)])
 
 
 @dataclass(slots=True)

@@ -387,10 +387,10 @@ def _parse_yaml(path: Path, data: bytes) -> object:
 # --- persistent cache ------------------------------------------------------------------------------
 #
 # A validated plan is pickled to <cache_dir()>/plan-<sha256>.pickle. The key covers everything the
-# plan is made of: both files' bytes, this module's source (models and checks), the lqip, Python
-# versions and _CACHE_FORMAT. An entry is read only when it is a regular file of this
-# user that nobody else may write, and only this module's classes can come out of it. Any failure
-# means a normal load; a config with errors is never cached.
+# plan is made of: both files' bytes, the source of this module and of lqip/schema.py (records,
+# models and checks), the lqip and Python versions and _CACHE_FORMAT. An entry is read only when it
+# is a regular file of this user that nobody else may write, and only this module's classes can come
+# out of it. Any failure means a normal load; a config with errors is never cached.
 
 CACHE_ENV = "LQIP_CACHE_DIR"
 _CACHE_FORMAT = 2  # bump when the models or Plan's pickled state change

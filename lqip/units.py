@@ -58,11 +58,13 @@ class UnitResolver:
 
     def _variants(self, text: str) -> list[str]:
         key = fold(text)
-        out = [key]
+        return [key, *self._unprefixed(key)]
+
+    def _unprefixed(self, key: str):
+        """The folded name without each region prefix it starts with (longest prefix first)."""
         for prefix in self._prefixes:
             if key.startswith(prefix) and len(key) > len(prefix):
-                out.append(key[len(prefix):])
-        return out
+                yield key[len(prefix):]
 
     def resolve(self, text: object) -> Resolved | None:
         """The unit a name means, or None when it is unknown (see `suggest`)."""
@@ -81,25 +83,15 @@ class UnitResolver:
             return Resolved(name, (name,))
         members = tuple(name for pattern, name in self._collectives if pattern.search(key))
         if members:
-            return Resolved(self._strip_prefix(key), members)
+            return Resolved(next(self._unprefixed(key), key), members)
         return None
 
     def _lookup(self, key: str) -> str | None:
         """The unit a folded name means, as written or without a region prefix."""
         name = self._index.get(key)
         if name is None:
-            for prefix in self._prefixes:
-                if key.startswith(prefix) and len(key) > len(prefix):
-                    name = self._index.get(key[len(prefix):])
-                    if name is not None:
-                        break
+            name = next(filter(None, map(self._index.get, self._unprefixed(key))), None)
         return name
-
-    def _strip_prefix(self, key: str) -> str:
-        for prefix in self._prefixes:
-            if key.startswith(prefix) and len(key) > len(prefix):
-                return key[len(prefix):]
-        return key
 
     def suggest(self, text: object, n: int = 3) -> list[str]:
         """The closest known unit names, for a 'did you mean' hint."""

@@ -52,6 +52,7 @@ def test_where_and_where_among_match_plain_loops():
     assert t.where_among(t.parsed, [marker]) == [0, 2]
     assert t.where_among(t.parsed, []) == []
     assert t.distinct(t.parsed) == [marker, other, None]
+    assert t.where_parsed(lambda p: p is other or p is None) == [1, 3, 4]
 
 
 def test_rows_are_records_of_every_column_and_the_table_pickles():

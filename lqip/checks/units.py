@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
-from operator import is_, is_not
-
 from lqip.findings import finding
-
-IS_NONE = partial(is_, None)
-NOT_NONE = partial(is_not, None)
+from lqip.model import IS_NONE, NOT_NONE
 
 
 def unknown_unit(ret, plan):

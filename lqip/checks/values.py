@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import math
-from functools import partial
-from operator import is_, is_not
 
 from lqip.findings import finding
+from lqip.model import IS_NONE, NOT_NONE
 from lqip.plan import Kind, fmt
 from lqip.values import Problem, parse_value
-
-NOT_NONE = partial(is_not, None)
-IS_NONE = partial(is_, None)
 
 
 def unknown_indicator(ret, plan):
@@ -35,16 +31,10 @@ def code_name_disagree(ret, plan):
                       name=t.name[i], name_id=t.name_id[i])
 
 
-def _problem(ret, problem: str) -> list[int]:
-    """Rows whose value was parsed with `problem`."""
-    t = ret.table
-    return t.where_among(t.parsed, [p for p in t.parse_outcomes() if p is not None and p.problem == problem])
-
-
 def not_a_number(ret, plan):
     """V303: a value cell that cannot be read as a figure."""
     t = ret.table
-    for i in _problem(ret, Problem.NOT_NUMBER):
+    for i in t.where_parsed(lambda p: p is not None and p.problem == Problem.NOT_NUMBER):
         yield finding("V303", file=ret.path, sheet=t.sheet[i], cell=t.cell(i, "value"),
                       value=_show(t.value_raw[i]))
 
@@ -77,9 +67,8 @@ def fraction_of_whole(ret, plan):
 def incompatible_unit(ret, plan):
     """V306: the value or its 计量单位 cell names a unit that is not the indicator's."""
     t = ret.table
-    outcomes = t.parse_outcomes()
-    wrong_unit = t.where_among(t.parsed, [p for p in outcomes if p is not None and p.problem == Problem.UNIT])
-    unfilled = t.where_among(t.parsed, [p for p in outcomes if p is None or p.empty])
+    wrong_unit = t.where_parsed(lambda p: p is not None and p.problem == Problem.UNIT)
+    unfilled = t.where_parsed(lambda p: p is None or p.empty)
     wrong_column: dict[tuple[str, str], bool] = {}  # (indicator, 计量单位) -> names a unit it cannot take
     for i in sorted(wrong_unit + unfilled):  # in row order, the two kinds together
         if t.indicator[i] is None:
@@ -107,8 +96,7 @@ def incompatible_unit(ret, plan):
 def converted(ret, plan):
     """V307 (info): a figure converted from another scale (万元 → 亿元)."""
     t = ret.table
-    scaled = [p for p in t.parse_outcomes() if p is not None and p.converted and p.value is not None]
-    for i in t.where_among(t.parsed, scaled):
+    for i in t.where_parsed(lambda p: p is not None and p.converted and p.value is not None):
         parsed = t.parsed[i]
         ind = plan.indicator_by_id[t.indicator[i]]
         written = _show(t.value_raw[i])
