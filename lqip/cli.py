@@ -339,8 +339,9 @@ def summary(
         selected.append(str(returns))
     from lqip.paths import expand
 
-    with _progress(True, len(expand(selected))) as advance:
-        report = read_returns(selected, plan, debug=debug, jobs=jobs, progress=advance)
+    files = expand(selected)  # once: the directories are walked here, not again by the reader
+    with _progress(True, len(files)) as advance:
+        report = read_returns(files, plan, debug=debug, jobs=jobs, progress=advance)
     result = summarize(report, plan, year=year, unit=unit_name)
     view = View(by)
     try:

@@ -273,13 +273,7 @@ _NOT_SHEETS = re.compile(
 
 
 def _may_hold_text(key: str) -> bool:
-    """Whether the part may hold cell text (it is not one of _NOT_SHEETS); remembered for short names."""
-    return _short_may_hold_text(key) if len(key) <= 128 else not _NOT_SHEETS.search(key)
-
-
-@functools.lru_cache(maxsize=1024)
-def _short_may_hold_text(key: str) -> bool:
-    """_may_hold_text of a short name (the same few names come with every workbook)."""
+    """Whether the part may hold cell text (it is not one of _NOT_SHEETS)."""
     return not _NOT_SHEETS.search(key)
 
 
