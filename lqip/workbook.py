@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import io
 import lzma
+import os
 import re
 import struct
 import zipfile
@@ -118,6 +119,7 @@ class _Inspected:
     data: bytes | None = None  # the bytes to hand to calamine, when they had to be neutralised or repacked
     longest_part: int = -1  # xlsx handed over repacked: bytes of its longest part
     parts: list | None = None  # xlsx: (part, its inflated chunks), while the inspection gathers them
+    whole: dict[str, list] = field(default_factory=dict)  # xlsx: large sheet part -> its inflated chunks (_in_pieces)
 
 
 class Book:
@@ -141,8 +143,25 @@ class Book:
 
     def sheet(self, name: str) -> SheetData:
         """The sheet's cells as lists from A1, merged ranges filled with their top-left value."""
+        read = None
         if self.kind == "xlsx":  # .xls and .ods were measured whole before calamine read them
             _check_extent(f"sheet '{name}'", self._xlsx_extent(name), self.limits)
+            part = self._inspected.sheet_parts.get(name)
+            whole = self._inspected.whole.pop(part, None) if part is not None else None
+            if whole is not None:
+                read = _in_pieces(self._data, self._zip, self._zip.getinfo(part), whole, name, self.limits)
+        if read is None:
+            rows, merged = self._whole_sheet(name)
+        else:
+            rows, merged = read
+        if not 0 <= self._inspected.longest_part <= self.limits.max_cell_chars:
+            _check_text(name, rows, self.limits)
+        if merged:
+            _fill_merged(name, rows, merged, self.limits)
+        return SheetData(name, rows)
+
+    def _whole_sheet(self, name: str) -> tuple[list[list], list]:
+        """The sheet's cells and merged ranges, read by calamine from the workbook as a whole."""
         try:
             sheet = self._wb.get_sheet_by_name(name)
         except _PASS_THROUGH:
@@ -160,11 +179,7 @@ class Book:
             raise
         except BaseException as exc:  # noqa: BLE001
             raise _classify(exc) from exc
-        if not 0 <= self._inspected.longest_part <= self.limits.max_cell_chars:
-            _check_text(name, rows, self.limits)
-        if merged:
-            _fill_merged(name, rows, merged, self.limits)
-        return SheetData(name, rows)
+        return rows, merged
 
     def _xlsx_extent(self, name: str) -> Extent:
         """The extent measured for the sheet's part; the largest of all when the part is not known."""
@@ -378,8 +393,11 @@ def _inspect_xlsx_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipI
     sinks.append(scan)
     if counted and key.endswith("sharedstrings.xml"):
         sinks.append(_ElementCount(info.filename, _SI, limits, "strings / 共享字符串数超限"))
-    raw = _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
+    whole = [] if chunks is None and sheets and key in sheets and _piecewise(info) else None
+    raw = _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks if whole is None else whole)
     _record_extent(data, archive, info, scan, limits, inspected)
+    if whole is not None and scan.placed and not scan.tricky:
+        inspected.whole[info.filename] = whole
     return raw
 
 
@@ -501,24 +519,31 @@ def _stored_zip(parts: list) -> bytes:
     calamine then reads exactly the bytes that were measured, whatever the original's local headers,
     data descriptors or compression said, and has nothing left to inflate (half its time on a small
     workbook)."""
-    out: list[bytes] = []
+    entries = []
+    for info, chunks in parts:
+        size = len(chunks[0]) if len(chunks) == 1 else sum(map(len, chunks))
+        entries.append((info, zipfile.ZIP_STORED, info.CRC, size, size, chunks))
+    return _zip_of(entries)
+
+
+def _zip_of(entries: list) -> bytes:
+    """A zip of (info, method, CRC-32, compressed size, size, chunks of its bytes as stored) entries."""
+    out: list = []
     central: list[bytes] = []
     local_header, central_header = _STORED_LOCAL.pack, _STORED_CENTRAL.pack
     offset = 0
-    for info, chunks in parts:
+    for info, method, crc, compressed, size, chunks in entries:
         name = info.orig_filename.encode("utf-8")  # the name as read: zipfile's filename stops at a NUL
         flags = 0 if name.isascii() else 0x800
-        size = len(chunks[0]) if len(chunks) == 1 else sum(map(len, chunks))
-        crc = info.CRC
-        out.append(local_header(b"PK\x03\x04", 20, flags, 0, 0, 0x21, crc, size, size, len(name), 0))
+        out.append(local_header(b"PK\x03\x04", 20, flags, method, 0, 0x21, crc, compressed, size, len(name), 0))
         out.append(name)
         out += chunks
-        central.append(central_header(b"PK\x01\x02", 20, 20, flags, 0, 0, 0x21, crc, size, size, len(name), 0, 0, 0,
-                                      0, 0, offset))
+        central.append(central_header(b"PK\x01\x02", 20, 20, flags, method, 0, 0x21, crc, compressed, size,
+                                      len(name), 0, 0, 0, 0, 0, offset))
         central.append(name)
-        offset += _STORED_LOCAL.size + len(name) + size
+        offset += _STORED_LOCAL.size + len(name) + compressed
     directory = b"".join(central)
-    out += (directory, _STORED_END.pack(b"PK\x05\x06", 0, 0, len(parts), len(parts), len(directory), offset, 0))
+    out += (directory, _STORED_END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0))
     return b"".join(out)
 
 
@@ -946,9 +971,10 @@ class _SheetScan:
     self-closing cells included, one-letter columns counted as 26 (`bounded` is then set: the caller
     measures the part again with `exact=True` before refusing it on that bound). Other
     chunks, and every chunk with `exact`, get the exact measure (`_scan_exact`). Either way the scan
-    notes whether the part may hold a formula (`formulas`)."""
+    notes whether the part may hold a formula (`formulas`) and whether every cell start carries its
+    reference (`placed`: a run of its rows then reads the same anywhere, see _in_pieces)."""
 
-    __slots__ = ("any", "self_closing", "refs", "merged", "letters", "numbers", "tricky", "bounded", "formulas",
+    __slots__ = ("any", "self_closing", "refs", "merged", "letters", "numbers", "tricky", "bounded", "formulas", "placed",
                  "_rows", "_cols", "_exact", "_cheap_rows", "_cheap_cells", "_quick", "_carry", "_run", "_longest_run")
 
     def __init__(self, limits: Limits, text_limit: bool = True, exact: bool = False):
@@ -958,6 +984,7 @@ class _SheetScan:
         self.tricky = False
         self.bounded = False
         self.formulas = False
+        self.placed = True  # every cell start seen carries its reference (r="B7"): its place is its own
         self._rows = self._cols = 0  # bounds from the bounding pass
         self._exact = exact
         self._cheap_rows, self._cheap_cells = limits.max_rows, limits.max_cells
@@ -1040,8 +1067,9 @@ class _SheetScan:
             buf, start, end = buf[start:end], 0, end - start
             if b"c" not in buf and b"f" not in buf and b"C" not in buf:
                 return
-        prefixed = _PREFIXED_CF.search(buf, start, end)
-        if not self.formulas and (prefixed or _F_TAG.search(buf, start, end)):
+        # (a byte a pattern needs is looked for first: finding one byte is many times faster than the search)
+        prefixed = _PREFIXED_CF.search(buf, start, end) if buf.find(b":", start, end) >= 0 else None
+        if not self.formulas and (prefixed or (buf.find(b"f", start, end) >= 0 and _F_TAG.search(buf, start, end))):
             self.formulas = True
         if (self._exact or (prefixed and _PREFIXED_C.search(buf, prefixed.start(), end))
                 or not self._bound(buf, start, end)):
@@ -1086,7 +1114,7 @@ class _SheetScan:
             self._cols = max(self._cols, cols)
             self.any += len(rows)
             self.refs += len(rows)
-        if _MERGE_WORD.search(buf, start, end):
+        if buf.find(b"g", start, end) >= 0 and _MERGE_WORD.search(buf, start, end):
             self.merged += len(_MERGE.findall(buf, start, end))
         return True
 
@@ -1098,6 +1126,7 @@ class _SheetScan:
             refs = _C_OPEN_R_FIRST.findall(buf)
             closing = len(_C_SELF_PLAIN.findall(buf)) if b"/>" in buf else 0
             if len(refs) + closing == starts:
+                self.placed = self.placed and not closing  # (a self-closing cell's reference is not looked at)
                 self.any += starts
                 self.refs += len(refs)
                 self.self_closing += closing
@@ -1107,6 +1136,7 @@ class _SheetScan:
                     self.merged += len(_MERGE.findall(buf))
                 return
         count, closing, refs = _cells(buf)
+        self.placed = self.placed and not closing and len(refs) == count
         self.any += count
         self.self_closing += closing
         self.refs += len(refs)
@@ -1582,6 +1612,125 @@ def _calamine_open(data: bytes, kind: str = ""):
             unreadable = Unreadable("F003", f"the {kind or 'workbook'} content is damaged and cannot be parsed"
                                             " / 文件内容损坏，无法解析")
         raise unreadable from exc
+
+
+# --- a large .xlsx sheet, read in pieces ------------------------------------------------------------
+#
+# calamine parses a sheet without holding Python's lock, but a sheet on one core. A sheet part of
+# _PIECEWISE bytes or more whose every cell carries its reference (r="B7", as the inspection saw) is
+# cut between rows into one run per core (at most _MAX_PIECES). Each run, between the part's own head
+# (up to <sheetData>) and tail (from </sheetData>), is the sheet of a copy of the workbook whose other
+# parts are the original's bytes as stored (already verified); the copies are parsed at once, one
+# thread each. A cell is placed by its reference, so a run reads as it does within the whole; the
+# runs' grids are then laid out as calamine lays out the whole sheet (from A1, each row as wide as the
+# widest). Whatever is not as expected (no place to cut; a comment, CDATA section or processing
+# instruction, which could hold a row tag that is none; a piece that fails, is over a limit, or
+# overlaps another) falls back to reading the sheet whole, which then says what is wrong.
+
+_PIECEWISE = 4 * 1024 * 1024  # inflated bytes of a sheet part read in pieces, at least
+_MAX_PIECES = 4
+_ROW_CUT = re.compile(rb"</row>\s*(?=<row[\s>])")
+_CUT_WINDOW = 1 << 20  # bytes searched for a cut after its ideal place
+
+
+@functools.cache
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _piecewise(info: zipfile.ZipInfo) -> bool:
+    """Whether a sheet part is read in pieces: large enough, on more than one core."""
+    return info.file_size >= _PIECEWISE and usable_cores() > 1
+
+
+def _cuts(sheet: bytes, pieces: int) -> list[int] | None:
+    """Offsets cutting the rows in the sheet's <sheetData> into at most `pieces` runs (the start of the
+    first run, each cut, the end of the last), or None when it cannot be cut safely."""
+    opening = sheet.find(b"<sheetData>")
+    start, end = opening + len(b"<sheetData>"), sheet.rfind(b"</sheetData>")
+    if opening < 0 or end < start:
+        return None
+    for mark in b"!?":  # (a single byte is found fast; "<!" and "<?" would take a slow search)
+        at = sheet.find(mark, start, end)
+        while at >= 0:
+            if sheet[at - 1] == 0x3C:  # "<!" or "<?"
+                return None
+            at = sheet.find(mark, at + 1, end)
+    cuts = [start]
+    for k in range(1, pieces):
+        ideal = max(start + (end - start) * k // pieces, cuts[-1])
+        found = _ROW_CUT.search(sheet, ideal, min(end, ideal + _CUT_WINDOW))
+        if found and cuts[-1] < found.end() < end:
+            cuts.append(found.end())
+    cuts.append(end)
+    return cuts if len(cuts) > 2 else None
+
+
+def _in_pieces(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: list, name: str,
+               limits: Limits) -> tuple[list[list], list] | None:
+    """Sheet `name` (part `info`, inflated in `chunks`) read in pieces: (rows, merged ranges) as
+    Book._whole_sheet gives them, or None to read it whole."""
+    import threading
+
+    import python_calamine
+
+    sheet = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    chunks.clear()
+    cuts = _cuts(sheet, min(usable_cores(), _MAX_PIECES))
+    if cuts is None:
+        return None
+    others = []
+    for other in archive.infolist():
+        payload = _payload(data, other) if other is not info else True
+        if payload is None:
+            return None
+        if other is not info:
+            others.append((other, other.compress_type, other.CRC, other.compress_size, other.file_size, [payload]))
+    view = memoryview(sheet)
+    head, tail = view[:cuts[0]], view[cuts[-1]:]
+    results: list = [None] * (len(cuts) - 1)
+
+    def read(k: int) -> None:
+        try:
+            run = view[cuts[k]:cuts[k + 1]]
+            size = len(head) + len(run) + len(tail)
+            crc = zlib.crc32(tail, zlib.crc32(run, zlib.crc32(head)))
+            book = _zip_of(others + [(info, zipfile.ZIP_STORED, crc, size, size, [head, run, tail])])
+            piece = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(book)).get_sheet_by_name(name)
+            if _over(Extent((piece.total_height or 0) + 1, (piece.total_width or 0) + 1), limits):
+                return
+            merged = (piece.merged_cell_ranges or []) if k == len(results) - 1 else []
+            results[k] = (piece.start, piece.end, piece.to_python(skip_empty_area=True), merged)
+        except BaseException:  # noqa: BLE001, S110 - the whole read that follows reports it
+            return
+
+    threads = [threading.Thread(target=read, args=(k,), daemon=True) for k in range(1, len(results))]
+    for thread in threads:
+        thread.start()
+    read(0)
+    for thread in threads:
+        thread.join()
+    if None in results:
+        return None
+    return _laid_out(results)
+
+
+def _laid_out(results: list) -> tuple[list[list], list] | None:
+    """The pieces' grids (start, end, rows from start, merged ranges) as one grid from A1, or None when
+    two pieces overlap (rows written out of order)."""
+    width = max((end[1] + 1 for start, end, _, _ in results if start is not None), default=0)
+    rows: list[list] = []
+    for start, end, grid, _ in results:
+        if start is None or not grid:
+            continue
+        top, left = start
+        if top < len(rows):
+            return None
+        rows += [[""] * width for _ in range(top - len(rows))]
+        right = width - 1 - end[1]
+        rows += [[""] * left + row + [""] * right for row in grid] if left or right else grid
+    return rows, results[-1][3]
 
 
 def _classify(exc: BaseException) -> Unreadable:

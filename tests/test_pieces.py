@@ -1,0 +1,209 @@
+"""A large .xlsx sheet is read in pieces, one per core (workbook._in_pieces): whatever the sheet, the
+cells come out exactly as a whole read gives them, and anything the pieces cannot vouch for is read
+whole. The size threshold is lowered here so that small sheets take the path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from helpers import write_xlsx
+from test_workbook_speed import HEAD, TAIL, inline, xlsx
+
+import lqip.workbook as workbook
+from lqip.workbook import Limits, Unreadable, open_book
+
+REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "calamine"
+
+
+@pytest.fixture
+def pieces(monkeypatch):
+    """Every sheet part is read in pieces on `cores` cores; returns the outcomes of _in_pieces."""
+    outcomes: list = []
+    original = workbook._in_pieces
+
+    def spy(*args):
+        result = original(*args)
+        outcomes.append(result is not None)
+        return result
+
+    def on(cores: int = 2) -> list:
+        monkeypatch.setattr(workbook, "_PIECEWISE", 1)
+        monkeypatch.setattr(workbook, "_REPACK_LIMIT", -1)  # (a small workbook is otherwise repacked whole)
+        monkeypatch.setattr(workbook, "usable_cores", lambda: cores)
+        monkeypatch.setattr(workbook, "_in_pieces", spy)
+        outcomes.clear()
+        return outcomes
+
+    return on
+
+
+def whole(path: Path, limits: Limits | None = None):
+    """The sheets as the whole read gives them (pieces off), or the code of the refusal."""
+    saved = workbook._PIECEWISE
+    workbook._PIECEWISE = float("inf")
+    try:
+        return outcome(path, limits)
+    finally:
+        workbook._PIECEWISE = saved
+
+
+def outcome(path: Path, limits: Limits | None = None):
+    try:
+        book = open_book(path, limits)
+        return {name: book.sheet(name).rows for name in book.sheet_names}
+    except Unreadable as exc:
+        return exc.code
+
+
+def row(r: int, cells: str, attrs: str = "") -> str:
+    return f'<row r="{r}"{attrs}>{cells}</row>'
+
+
+def num(ref: str, value) -> str:
+    return f'<c r="{ref}"><v>{value}</v></c>'
+
+
+def sheet_xml(rows: list[str], tail: str = "") -> str:
+    return HEAD + "".join(rows) + "</sheetData>" + tail + "</worksheet>"
+
+
+@pytest.mark.parametrize("cores", [2, 3, 4, 8])
+def test_a_sheet_written_by_openpyxl_reads_the_same_in_pieces(tmp_path, pieces, cores):
+    rows = [["编号", "名称", "数值", "日期", "真假", "空"]]
+    for i in range(400):
+        rows.append([f"I{i:03d}", "专利" * (i % 3), i * 1.5 if i % 7 else None, dt.datetime(2023, 1 + i % 12, 1),
+                     i % 2 == 0, None])
+    rows += [[None] * 6] * 5 + [["尾", 1, 2, 3, 4, 5, "更宽"]]
+    path = write_xlsx(tmp_path / "a.xlsx", {"指标": rows, "任务": [["任务编号"], ["T01"]]})
+    expected = whole(path)
+    used = pieces(cores)
+    assert outcome(path) == expected
+    assert used[0]  # (the second sheet's two rows may have no cut near the middle)
+
+
+def test_offsets_gaps_widths_and_merged_ranges_are_laid_out_as_the_whole_sheet(tmp_path, pieces):
+    body = [row(3, num("C3", 1) + num("D3", 2))]
+    body += [row(r, num(f"C{r}", r) + inline(f"D{r}", f"第{r}行!?")) for r in range(4, 120)]
+    body += [row(r, "") for r in range(120, 130)]  # empty rows where a cut may fall
+    body += [row(r, num(f"E{r}", r) + (num("F210", 7) if r == 210 else "")) for r in range(200, 260)]  # a gap, then E
+    body += [row(300, num("H300", 9))]  # the widest cell, last
+    tail = '<mergeCells count="2"><mergeCell ref="C5:D6"/><mergeCell ref="F210:G212"/></mergeCells>'
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body, tail))
+    expected = whole(path)
+    for cores in (2, 3, 4):
+        used = pieces(cores)
+        assert outcome(path) == expected, cores
+        assert used == [True]
+    assert expected["指标"][211][6] == expected["指标"][209][5] == 7  # (the merged range was filled)
+
+
+def test_rows_written_out_of_order_are_read_whole(tmp_path, pieces):
+    body = [row(r, num(f"A{r}", r)) for r in range(50, 100)] + [row(r, num(f"A{r}", r)) for r in range(1, 50)]
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
+    expected = whole(path)
+    used = pieces(2)
+    assert outcome(path) == expected
+    assert used == [False]
+
+
+def test_cells_without_a_reference_are_read_whole(tmp_path, pieces):
+    body = [f'<row r="{r}"><c><v>{r}</v></c><c r="B{r}"><v>1</v></c></row>' for r in range(1, 200)]
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
+    expected = whole(path)
+    used = pieces(2)
+    assert outcome(path) == expected
+    assert used == []  # the inspection saw an unplaced cell: the part was not kept for pieces
+
+
+@pytest.mark.parametrize("hider", ["<!-- {} -->", "<![CDATA[{}]]>", "<?note {}?>"])
+def test_a_row_tag_that_could_hide_in_a_comment_or_cdata_stops_the_cut(tmp_path, pieces, hider):
+    body = [row(r, num(f"A{r}", r)) for r in range(1, 200)]
+    body.insert(100, hider.format('</row><row r="500"><c r="A500"><v>5</v></c></row><row r="501">'))
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
+    expected = whole(path)
+    pieces(2)
+    assert outcome(path) == expected
+
+
+def test_a_piece_that_fails_falls_back_to_the_whole_read(tmp_path, pieces, monkeypatch):
+    body = [row(r, num(f"A{r}", r)) for r in range(1, 200)]
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
+    expected = whole(path)
+    used = pieces(2)
+    real = workbook._zip_of
+    calls = []
+
+    def failing(entries):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("a piece fails")
+        return real(entries)
+
+    monkeypatch.setattr(workbook, "_zip_of", failing)
+    assert outcome(path) == expected
+    assert used == [False]
+
+
+def test_limits_refuse_the_same_way(tmp_path, pieces):
+    body = [row(r, num(f"A{r}", r) + num(f"B{r}", r)) for r in range(1, 300)]
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
+    for limits in (Limits(max_rows=100), Limits(max_cells=400), Limits()):
+        expected = whole(path, limits)
+        pieces(2)
+        assert outcome(path, limits) == expected
+    assert whole(path, Limits(max_rows=100)) == "F004"
+
+
+def test_the_cuts_fall_between_rows(pieces):
+    sheet = (HEAD + "".join(row(r, num(f"A{r}", r)) for r in range(1, 1000)) + TAIL).encode()
+    for count in (2, 3, 4):
+        cuts = workbook._cuts(sheet, count)
+        assert len(cuts) == count + 1
+        assert cuts[0] == sheet.index(b"<sheetData>") + len(b"<sheetData>") and cuts[-1] == sheet.rindex(b"</sheetData>")
+        assert all(sheet.startswith(b"<row ", at) for at in cuts[:-1])
+        assert cuts == sorted(set(cuts))
+    assert workbook._cuts(sheet.replace(b"<sheetData>", b"<x:sheetData>"), 2) is None
+    assert workbook._cuts((HEAD + row(1, num("A1", 1)) + TAIL).encode(), 2) is None  # one row: nothing to cut
+
+
+def test_an_exclamation_mark_in_text_does_not_stop_the_cut():
+    body = "".join(row(r, inline(f"A{r}", "好!真的?")) for r in range(1, 100))
+    assert workbook._cuts(f'{HEAD}{body}{TAIL}'.encode(), 2) is not None
+    assert workbook._cuts(f'{HEAD}{body}<!-- x -->{TAIL}'.encode(), 2) is None
+
+
+def test_overlapping_pieces_are_not_laid_out():
+    first = ((0, 0), (9, 1), [[1, 2]] * 10, [])
+    second = ((5, 0), (12, 1), [[3, 4]] * 8, [])
+    assert workbook._laid_out([first, second]) is None
+    third = ((12, 3), (12, 3), [[5]], [((12, 3), (12, 3))])
+    rows, merged = workbook._laid_out([first, third])
+    assert len(rows) == 13 and all(len(r) == 4 for r in rows)
+    assert rows[12] == ["", "", "", 5] and rows[11] == ["", "", "", ""] and rows[0] == [1, 2, "", ""]
+    assert merged == [((12, 3), (12, 3))]
+
+
+def test_a_check_of_a_return_gives_the_same_findings_in_pieces(tmp_path, pieces):
+    from helpers import make_return
+
+    from lqip.check import check_file
+    from lqip.plan import load_plan
+
+    plan = load_plan()
+    path = make_return(tmp_path)
+    expected = check_file(path, plan).findings
+    used = pieces(2)
+    assert check_file(path, plan).findings == expected
+    assert any(used)
+
+
+@pytest.mark.skipif(not REALWORLD.is_dir(), reason="the shared real-world spreadsheets are not there")
+def test_real_world_workbooks_read_the_same_in_pieces(pieces):
+    files = sorted(p for p in REALWORLD.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm"))
+    assert len(files) > 20
+    expected = {p.name: whole(p) for p in files}
+    used = pieces(2)
+    assert {p.name: outcome(p) for p in files} == expected
+    assert sum(used) > 10
