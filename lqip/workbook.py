@@ -119,7 +119,7 @@ class _Inspected:
     data: bytes | None = None  # the bytes to hand to calamine, when they had to be neutralised or repacked
     longest_part: int = -1  # xlsx handed over repacked: bytes of its longest part
     parts: list | None = None  # xlsx: (part, its inflated chunks), while the inspection gathers them
-    whole: dict[str, list] = field(default_factory=dict)  # xlsx: large sheet part -> its inflated chunks (_in_pieces)
+    whole: dict[str, _Runs] = field(default_factory=dict)  # xlsx: large sheet part -> its reading in pieces
 
 
 class Book:
@@ -147,9 +147,9 @@ class Book:
         if self.kind == "xlsx":  # .xls and .ods were measured whole before calamine read them
             _check_extent(f"sheet '{name}'", self._xlsx_extent(name), self.limits)
             part = self._inspected.sheet_parts.get(name)
-            whole = self._inspected.whole.pop(part, None) if part is not None else None
-            if whole is not None:
-                read = _in_pieces(self._data, self._zip, self._zip.getinfo(part), whole, name, self.limits)
+            runs = self._inspected.whole.pop(part, None) if part is not None else None
+            if runs is not None:
+                read = runs.read()
         if read is None:
             rows, merged = self._whole_sheet(name)
         else:
@@ -393,11 +393,16 @@ def _inspect_xlsx_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipI
     sinks.append(scan)
     if counted and key.endswith("sharedstrings.xml"):
         sinks.append(_ElementCount(info.filename, _SI, limits, "strings / 共享字符串数超限"))
-    whole = [] if chunks is None and sheets and key in sheets and _piecewise(info) else None
-    raw = _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks if whole is None else whole)
+    runs = None
+    if chunks is None and sheets and key in sheets and _piecewise(info):
+        name = next((sheet for sheet, part in inspected.sheet_parts.items() if part == info.filename), None)
+        runs = _Runs(data, archive, info, name, scan, limits) if name is not None else None
+        if runs is not None:
+            sinks.append(runs)  # (after the scan: it reads what the scan has passed)
+    raw = _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
     _record_extent(data, archive, info, scan, limits, inspected)
-    if whole is not None and scan.placed and not scan.tricky:
-        inspected.whole[info.filename] = whole
+    if runs is not None and scan.placed and not scan.tricky:
+        inspected.whole[info.filename] = runs
     return raw
 
 
@@ -528,6 +533,11 @@ def _stored_zip(parts: list) -> bytes:
 
 def _zip_of(entries: list) -> bytes:
     """A zip of (info, method, CRC-32, compressed size, size, chunks of its bytes as stored) entries."""
+    return b"".join(_zip_pieces(entries))
+
+
+def _zip_pieces(entries: list) -> list:
+    """_zip_of's bytes, in pieces."""
     out: list = []
     central: list[bytes] = []
     local_header, central_header = _STORED_LOCAL.pack, _STORED_CENTRAL.pack
@@ -544,7 +554,7 @@ def _zip_of(entries: list) -> bytes:
         offset += _STORED_LOCAL.size + len(name) + compressed
     directory = b"".join(central)
     out += (directory, _STORED_END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0))
-    return b"".join(out)
+    return out
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
@@ -972,7 +982,7 @@ class _SheetScan:
     measures the part again with `exact=True` before refusing it on that bound). Other
     chunks, and every chunk with `exact`, get the exact measure (`_scan_exact`). Either way the scan
     notes whether the part may hold a formula (`formulas`) and whether every cell start carries its
-    reference (`placed`: a run of its rows then reads the same anywhere, see _in_pieces)."""
+    reference (`placed`: a run of its rows then reads the same anywhere, see _Runs)."""
 
     __slots__ = ("any", "self_closing", "refs", "merged", "letters", "numbers", "tricky", "bounded", "formulas", "placed",
                  "_rows", "_cols", "_exact", "_cheap_rows", "_cheap_cells", "_quick", "_carry", "_run", "_longest_run")
@@ -1144,6 +1154,11 @@ class _SheetScan:
         self.numbers.update(map(itemgetter(2), refs))
         if b"mergeCell" in buf:
             self.merged += len(_MERGE.findall(buf))
+
+    @property
+    def unscanned(self) -> int:
+        """Bytes at the end of the chunks seen that wait for the next chunk (a tag cut in two)."""
+        return len(self._carry)
 
     def extent(self) -> Extent | None:
         """The extent (an upper bound when `bounded`), or None when the scan cannot vouch for it."""
@@ -1617,20 +1632,24 @@ def _calamine_open(data: bytes, kind: str = ""):
 # --- a large .xlsx sheet, read in pieces ------------------------------------------------------------
 #
 # calamine parses a sheet without holding Python's lock, but a sheet on one core. A sheet part of
-# _PIECEWISE bytes or more whose every cell carries its reference (r="B7", as the inspection saw) is
-# cut between rows into one run per core (at most _MAX_PIECES). Each run, between the part's own head
-# (up to <sheetData>) and tail (from </sheetData>), is the sheet of a copy of the workbook whose other
-# parts are the original's bytes as stored (already verified); the copies are parsed at once, one
-# thread each. A cell is placed by its reference, so a run reads as it does within the whole; the
-# runs' grids are then laid out as calamine lays out the whole sheet (from A1, each row as wide as the
-# widest). Whatever is not as expected (no place to cut; a comment, CDATA section or processing
-# instruction, which could hold a row tag that is none; a piece that fails, is over a limit, or
-# overlaps another) falls back to reading the sheet whole, which then says what is wrong.
+# _PIECEWISE bytes or more is cut between rows into runs, one more than the cores (at most _MAX_PIECES). Each run,
+# between the part's own head (up to <sheetData>) and a tail, is the sheet of a copy of the workbook
+# whose other parts are the original's bytes as stored (already verified), parsed by calamine in a
+# thread of its own. A run is read as soon as the inspection has verified and measured its bytes,
+# while the inspection goes on (with the tail </sheetData></worksheet>); the last runs, with the
+# part's own tail, when the sheet is asked for (_Runs.read). A cell is placed by its reference, and
+# every cell of the part carries one (the scan says so: `placed`), so a run reads as it does within
+# the whole; the runs' grids are then laid out as calamine lays out the whole sheet (from A1, each
+# row as wide as the widest; the merged ranges from the last run). Whatever is not as expected (no
+# place to cut; a comment, CDATA section or processing instruction, which could hold a row tag that
+# is none; a piece that fails, is over a limit, or overlaps another) falls back to reading the sheet
+# whole, which then says what is wrong.
 
 _PIECEWISE = 4 * 1024 * 1024  # inflated bytes of a sheet part read in pieces, at least
 _MAX_PIECES = 4
 _ROW_CUT = re.compile(rb"</row>\s*(?=<row[\s>])")
 _CUT_WINDOW = 1 << 20  # bytes searched for a cut after its ideal place
+_EARLY_TAIL = b"</sheetData></worksheet>"
 
 
 @functools.cache
@@ -1644,76 +1663,180 @@ def _piecewise(info: zipfile.ZipInfo) -> bool:
     return info.file_size >= _PIECEWISE and usable_cores() > 1
 
 
-def _cuts(sheet: bytes, pieces: int) -> list[int] | None:
-    """Offsets cutting the rows in the sheet's <sheetData> into at most `pieces` runs (the start of the
-    first run, each cut, the end of the last), or None when it cannot be cut safely."""
-    opening = sheet.find(b"<sheetData>")
-    start, end = opening + len(b"<sheetData>"), sheet.rfind(b"</sheetData>")
-    if opening < 0 or end < start:
-        return None
+def _hides_rows(buf: bytes, start: int, end: int) -> bool:
+    """Whether buf[start:end] holds a "<!" or "<?" (the "<" may be buf[start - 1])."""
     for mark in b"!?":  # (a single byte is found fast; "<!" and "<?" would take a slow search)
-        at = sheet.find(mark, start, end)
+        at = buf.find(mark, start, end)
         while at >= 0:
-            if sheet[at - 1] == 0x3C:  # "<!" or "<?"
-                return None
-            at = sheet.find(mark, at + 1, end)
+            if at and buf[at - 1] == 0x3C:  # "<"
+                return True
+            at = buf.find(mark, at + 1, end)
+    return False
+
+
+def _cuts(buf: bytes, start: int, end: int, pieces: int) -> list[int]:
+    """Offsets cutting the rows in buf[start:end] into at most `pieces` runs: start, each cut, end."""
     cuts = [start]
     for k in range(1, pieces):
         ideal = max(start + (end - start) * k // pieces, cuts[-1])
-        found = _ROW_CUT.search(sheet, ideal, min(end, ideal + _CUT_WINDOW))
+        found = _ROW_CUT.search(buf, ideal, min(end, ideal + _CUT_WINDOW))
         if found and cuts[-1] < found.end() < end:
             cuts.append(found.end())
     cuts.append(end)
-    return cuts if len(cuts) > 2 else None
+    return cuts
 
 
-def _in_pieces(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunks: list, name: str,
-               limits: Limits) -> tuple[list[list], list] | None:
-    """Sheet `name` (part `info`, inflated in `chunks`) read in pieces: (rows, merged ranges) as
-    Book._whole_sheet gives them, or None to read it whole."""
-    import threading
+class _Runs:
+    """A large sheet part, read in pieces: a sink of the part's inspection, after its _SheetScan, that
+    keeps the inflated chunks and starts reading each run but the last as soon as the scan has passed
+    it; `read` reads the rest when the sheet is asked for."""
 
-    import python_calamine
+    def __init__(self, data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, scan: _SheetScan,
+                 limits: Limits):
+        self.data, self.archive, self.info, self.name, self.scan, self.limits = data, archive, info, name, scan, limits
+        self.count = min(usable_cores() + 1, _MAX_PIECES)  # (one more than the cores: the first runs overlap the inspection)
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.start = -1  # where the rows begin (after <sheetData>; found in the first chunk)
+        self.clear = True  # no "<!" or "<?" after it
+        self.cut = -1  # where the runs started so far end
+        self.started: list = []  # (thread, result slot) of each run started so far
+        self._others: list | None = None
 
-    sheet = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    chunks.clear()
-    cuts = _cuts(sheet, min(usable_cores(), _MAX_PIECES))
-    if cuts is None:
-        return None
-    others = []
-    for other in archive.infolist():
-        payload = _payload(data, other) if other is not info else True
-        if payload is None:
-            return None
-        if other is not info:
-            others.append((other, other.compress_type, other.CRC, other.compress_size, other.file_size, [payload]))
-    view = memoryview(sheet)
-    head, tail = view[:cuts[0]], view[cuts[-1]:]
-    results: list = [None] * (len(cuts) - 1)
+    def __call__(self, chunk: bytes) -> None:
+        previous = self.chunks[-1] if self.chunks else b""
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        if not previous:
+            at = chunk.find(b"<sheetData>")
+            self.clear = at >= 0 and chunk.find(b"<worksheet", 0, at) >= 0
+            self.start = self.cut = at + len(b"<sheetData>")
+            self.clear = self.clear and not _hides_rows(chunk, self.start, len(chunk))
+        elif self.clear:
+            self.clear = not (_hides_rows(chunk, 0, len(chunk)) or (previous[-1] == 0x3C and chunk[:1] in (b"!", b"?")))
+        while self.clear and len(self.started) < self.count - 1 and self._start_early():
+            pass
 
-    def read(k: int) -> None:
+    def whole(self, part: bytes) -> None:
+        self(part)
+
+    def close(self) -> None:
+        pass
+
+    def _start_early(self) -> bool:
+        """Start reading the next run if the scan has passed its ideal end (and then only if the scan can
+        vouch for all it has seen)."""
+        target = self.info.file_size * (len(self.started) + 1) // self.count
+        scan = self.scan
+        if self.size < target or not scan.placed or scan.tricky:
+            return False
+        extent = scan.extent()
+        if extent is None or _over(extent, self.limits):
+            return False
+        last = self.chunks[-1]
+        base = self.size - len(last)
+        seen = len(last) - scan.unscanned  # (the scan keeps the chunk's last tag for the next chunk)
+        found = _ROW_CUT.search(last, max(target - base, self.cut - base, 0), seen)
+        if found is None or base + found.end() <= self.cut or found.end() > seen:
+            return False
+        cut = base + found.end()
+        self.started.append(self._start(self._span(self.cut, cut), _EARLY_TAIL))
+        self.cut = cut
+        return True
+
+    def _span(self, start: int, end: int) -> list[memoryview]:
+        """Bytes start to end of the part, as views of the chunks."""
+        views, offset = [], 0
+        for chunk in self.chunks:
+            stop = offset + len(chunk)
+            if stop > start and offset < end:
+                views.append(memoryview(chunk)[max(start - offset, 0):min(end, stop) - offset])
+            offset = stop
+        return views
+
+    def _start(self, run: list, tail) -> tuple:
+        import threading
+
+        if self._others is None:
+            self._others = _as_stored(self.data, self.archive, self.info)
+        slot: list = [None]
+        thread = threading.Thread(target=self._read_run, args=(run, tail, slot), daemon=True)
+        thread.start()
+        return thread, slot
+
+    def _read_run(self, run: list, tail, slot: list) -> None:
+        """Read a run of rows into slot[0]: (its grid's start, end, rows from its start, merged ranges)."""
         try:
-            run = view[cuts[k]:cuts[k + 1]]
-            size = len(head) + len(run) + len(tail)
-            crc = zlib.crc32(tail, zlib.crc32(run, zlib.crc32(head)))
-            book = _zip_of(others + [(info, zipfile.ZIP_STORED, crc, size, size, [head, run, tail])])
-            piece = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(book)).get_sheet_by_name(name)
-            if _over(Extent((piece.total_height or 0) + 1, (piece.total_width or 0) + 1), limits):
+            if self._others is None:  # a part is not where zipfile found it
                 return
-            merged = (piece.merged_cell_ranges or []) if k == len(results) - 1 else []
-            results[k] = (piece.start, piece.end, piece.to_python(skip_empty_area=True), merged)
+            parts = [memoryview(self.chunks[0])[:self.start], *run, tail]
+            size, crc = 0, 0
+            for part in parts:
+                size += len(part)
+                crc = zlib.crc32(part, crc)
+            entries = self._others + [(self.info, zipfile.ZIP_STORED, crc, size, size, parts)]
+            piece = _calamine_file(_zip_pieces(entries)).get_sheet_by_name(self.name)
+            if _over(Extent((piece.total_height or 0) + 1, (piece.total_width or 0) + 1), self.limits):
+                return
+            slot[0] = (piece.start, piece.end, piece.to_python(skip_empty_area=True), piece.merged_cell_ranges or [])
         except BaseException:  # noqa: BLE001, S110 - the whole read that follows reports it
             return
 
-    threads = [threading.Thread(target=read, args=(k,), daemon=True) for k in range(1, len(results))]
-    for thread in threads:
-        thread.start()
-    read(0)
-    for thread in threads:
-        thread.join()
-    if None in results:
-        return None
-    return _laid_out(results)
+    def read(self) -> tuple[list[list], list] | None:
+        """The sheet's (rows, merged ranges) as Book._whole_sheet gives them, or None to read it whole."""
+        if not self.clear:
+            self.chunks = []
+            return None
+        try:
+            rest = b"".join(self._span(self.cut, self.size))
+            end = rest.rfind(b"</sheetData>")
+            cuts = _cuts(rest, 0, end, self.count - len(self.started)) if end >= 0 else []
+            if len(cuts) < 3 and not self.started:
+                return None  # nothing to read in pieces (a whole read is as fast)
+            view = memoryview(rest)
+            runs = [self._start([view[a:b]], view[end:]) for a, b in zip(cuts[:-2], cuts[1:-1], strict=True)]
+            last: list = [None]
+            if cuts:
+                self._read_run([view[cuts[-2]:end]], view[end:], last)
+            for thread, _ in self.started + runs:
+                thread.join()
+            results = [slot[0] for _, slot in self.started + runs] + [last[0]]
+            return None if None in results else _laid_out(results)
+        finally:
+            self.chunks = []
+
+
+def _as_stored(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> list | None:
+    """A _zip_pieces entry for each part but `info`, its bytes as the original stores them, or None
+    when one of them is not where zipfile found it."""
+    entries: list = []
+    for other in archive.infolist():
+        if other is info:
+            continue
+        payload = _payload(data, other)
+        if payload is None:
+            return None
+        entries.append((other, other.compress_type, other.CRC, other.compress_size, other.file_size, [payload]))
+    return entries
+
+
+def _calamine_file(pieces: list):
+    """A calamine workbook of the bytes in `pieces`, read from an anonymous in-memory file (Linux)
+    where there is one: calamine then reads it without holding Python's lock, where from_filelike
+    takes Python's bytes in a byte at a time (~40 ms for 24 MB)."""
+    import python_calamine
+
+    if not hasattr(os, "memfd_create") or not os.path.isdir("/proc/self/fd"):
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(b"".join(pieces)))
+    fd = os.memfd_create("lqip-piece", os.MFD_CLOEXEC)
+    try:
+        for piece in pieces:
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
+        return python_calamine.CalamineWorkbook.from_path(f"/proc/self/fd/{fd}")  # (it opens a descriptor of its own)
+    finally:
+        os.close(fd)
 
 
 def _laid_out(results: list) -> tuple[list[list], list] | None:

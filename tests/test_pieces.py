@@ -19,12 +19,12 @@ REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "cala
 
 @pytest.fixture
 def pieces(monkeypatch):
-    """Every sheet part is read in pieces on `cores` cores; returns the outcomes of _in_pieces."""
+    """Every sheet part is read in pieces on `cores` cores; returns the outcomes of _Runs.read."""
     outcomes: list = []
-    original = workbook._in_pieces
+    original = workbook._Runs.read
 
-    def spy(*args):
-        result = original(*args)
+    def spy(self):
+        result = original(self)
         outcomes.append(result is not None)
         return result
 
@@ -32,7 +32,7 @@ def pieces(monkeypatch):
         monkeypatch.setattr(workbook, "_PIECEWISE", 1)
         monkeypatch.setattr(workbook, "_REPACK_LIMIT", -1)  # (a small workbook is otherwise repacked whole)
         monkeypatch.setattr(workbook, "usable_cores", lambda: cores)
-        monkeypatch.setattr(workbook, "_in_pieces", spy)
+        monkeypatch.setattr(workbook._Runs, "read", spy)
         outcomes.clear()
         return outcomes
 
@@ -99,6 +99,21 @@ def test_offsets_gaps_widths_and_merged_ranges_are_laid_out_as_the_whole_sheet(t
     assert expected["指标"][211][6] == expected["指标"][209][5] == 7  # (the merged range was filled)
 
 
+@pytest.mark.parametrize("cores", [2, 3])
+def test_a_sheet_of_many_chunks_starts_its_first_runs_while_it_is_inspected(tmp_path, pieces, cores):
+    """Over 1 MB the inspection feeds the part in chunks, a tag now and then cut in two: a run starts
+    only where the scan has been, and the whole comes out the same."""
+    body = [row(r, num(f"A{r}", r) + inline(f"B{r}", "文" * (r % 37)) + num(f"C{r}", r / 7)) for r in range(1, 30000)]
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
+    expected = whole(path)
+    used = pieces(cores)
+    book = open_book(path)
+    runs = book._inspected.whole["xl/worksheets/sheet1.xml"]
+    assert len(runs.started) == cores and runs.cut < runs.size  # (runs: one more than the cores; the last waits)
+    assert {name: book.sheet(name).rows for name in book.sheet_names} == expected
+    assert used == [True]
+
+
 def test_rows_written_out_of_order_are_read_whole(tmp_path, pieces):
     body = [row(r, num(f"A{r}", r)) for r in range(50, 100)] + [row(r, num(f"A{r}", r)) for r in range(1, 50)]
     path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
@@ -132,7 +147,7 @@ def test_a_piece_that_fails_falls_back_to_the_whole_read(tmp_path, pieces, monke
     path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
     expected = whole(path)
     used = pieces(2)
-    real = workbook._zip_of
+    real = workbook._zip_pieces
     calls = []
 
     def failing(entries):
@@ -141,7 +156,7 @@ def test_a_piece_that_fails_falls_back_to_the_whole_read(tmp_path, pieces, monke
             raise RuntimeError("a piece fails")
         return real(entries)
 
-    monkeypatch.setattr(workbook, "_zip_of", failing)
+    monkeypatch.setattr(workbook, "_zip_pieces", failing)
     assert outcome(path) == expected
     assert used == [False]
 
@@ -156,22 +171,35 @@ def test_limits_refuse_the_same_way(tmp_path, pieces):
     assert whole(path, Limits(max_rows=100)) == "F004"
 
 
-def test_the_cuts_fall_between_rows(pieces):
+def test_the_cuts_fall_between_rows():
     sheet = (HEAD + "".join(row(r, num(f"A{r}", r)) for r in range(1, 1000)) + TAIL).encode()
+    start, end = sheet.index(b"<sheetData>") + len(b"<sheetData>"), sheet.rindex(b"</sheetData>")
     for count in (2, 3, 4):
-        cuts = workbook._cuts(sheet, count)
-        assert len(cuts) == count + 1
-        assert cuts[0] == sheet.index(b"<sheetData>") + len(b"<sheetData>") and cuts[-1] == sheet.rindex(b"</sheetData>")
+        cuts = workbook._cuts(sheet, start, end, count)
+        assert len(cuts) == count + 1 and cuts[0] == start and cuts[-1] == end
         assert all(sheet.startswith(b"<row ", at) for at in cuts[:-1])
         assert cuts == sorted(set(cuts))
-    assert workbook._cuts(sheet.replace(b"<sheetData>", b"<x:sheetData>"), 2) is None
-    assert workbook._cuts((HEAD + row(1, num("A1", 1)) + TAIL).encode(), 2) is None  # one row: nothing to cut
+    one = (HEAD + row(1, num("A1", 1)) + TAIL).encode()
+    assert workbook._cuts(one, start, one.rindex(b"</sheetData>"), 2) == [start, one.rindex(b"</sheetData>")]
 
 
-def test_an_exclamation_mark_in_text_does_not_stop_the_cut():
-    body = "".join(row(r, inline(f"A{r}", "好!真的?")) for r in range(1, 100))
-    assert workbook._cuts(f'{HEAD}{body}{TAIL}'.encode(), 2) is not None
-    assert workbook._cuts(f'{HEAD}{body}<!-- x -->{TAIL}'.encode(), 2) is None
+def test_a_comment_cdata_or_instruction_is_found_however_the_chunks_fall():
+    body = "".join(row(r, inline(f"A{r}", "好!真的?")) for r in range(1, 100)).encode()
+    assert not workbook._hides_rows(body, 0, len(body))  # ("!" and "?" in text are no hazard)
+    for hazard in (b"<!-- x -->", b"<![CDATA[x]]>", b"<?pi x?>"):
+        sheet = body[:500] + hazard + body[500:]
+        assert workbook._hides_rows(sheet, 0, len(sheet))
+        assert workbook._hides_rows(sheet, 501, len(sheet))  # (the "<" just before the start counts)
+
+
+def test_a_hazard_cut_by_the_chunking_stops_the_early_runs():
+    scan = workbook._SheetScan(Limits())
+    info = type("Info", (), {"file_size": 10 ** 6})()
+    runs = workbook._Runs(b"", None, info, "指标", scan, Limits())
+    runs(f"{HEAD}{row(1, num('A1', 1))}<".encode())
+    assert runs.clear
+    runs(b"!-- -->" + TAIL.encode())
+    assert not runs.clear
 
 
 def test_overlapping_pieces_are_not_laid_out():
