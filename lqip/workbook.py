@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import lzma
 import os
 import re
@@ -149,13 +150,13 @@ class Book:
             part = self._inspected.sheet_parts.get(name)
             runs = self._inspected.whole.pop(part, None) if part is not None else None
             if runs is not None:
-                read = runs.read()
+                read = runs.read()  # (its text checked)
         if read is None:
             rows, merged = self._whole_sheet(name)
+            if not 0 <= self._inspected.longest_part <= self.limits.max_cell_chars:
+                _check_text(name, rows, self.limits)
         else:
             rows, merged = read
-        if not 0 <= self._inspected.longest_part <= self.limits.max_cell_chars:
-            _check_text(name, rows, self.limits)
         if merged:
             _fill_merged(name, rows, merged, self.limits)
         return SheetData(name, rows)
@@ -1783,25 +1784,31 @@ class _Runs:
             return
 
     def read(self) -> tuple[list[list], list] | None:
-        """The sheet's (rows, merged ranges) as Book._whole_sheet gives them, or None to read it whole."""
-        if not self.clear:
-            self.chunks = []
-            return None
+        """The sheet's (rows, merged ranges) as Book._whole_sheet gives them, the text of every cell
+        checked (_check_text: a run's grid while the later ones are still parsed), or None to read
+        it whole."""
         try:
-            rest = b"".join(self._span(self.cut, self.size))
+            rest = b"".join(self._span(self.cut, self.size)) if self.clear else b""
             end = rest.rfind(b"</sheetData>")
             cuts = _cuts(rest, 0, end, self.count - len(self.started)) if end >= 0 else []
-            if len(cuts) < 3 and not self.started:
-                return None  # nothing to read in pieces (a whole read is as fast)
+            if not cuts or (len(cuts) < 3 and not self.started):
+                return None  # nothing to read in pieces (a whole read is as fast), or something is amiss
             view = memoryview(rest)
-            runs = [self._start([view[a:b]], view[end:]) for a, b in zip(cuts[:-2], cuts[1:-1], strict=True)]
-            last: list = [None]
-            if cuts:
-                self._read_run([view[cuts[-2]:end]], view[end:], last)
-            for thread, _ in self.started + runs:
+            runs = self.started + [self._start([view[a:b]], view[end:]) for a, b in itertools.pairwise(cuts)]
+            results, refusal = [], None
+            for thread, slot in runs:
                 thread.join()
-            results = [slot[0] for _, slot in self.started + runs] + [last[0]]
-            return None if None in results else _laid_out(results)
+                if slot[0] is None:
+                    return None
+                results.append(slot[0])
+                try:
+                    if refusal is None:
+                        _check_text(self.name, slot[0][2], self.limits)
+                except Unreadable as exc:  # (raised once every run is read: a failed run is the whole read's to report)
+                    refusal = exc
+            if refusal is not None:
+                raise refusal
+            return _laid_out(results)
         finally:
             self.chunks = []
 

@@ -24,7 +24,11 @@ def pieces(monkeypatch):
     original = workbook._Runs.read
 
     def spy(self):
-        result = original(self)
+        try:
+            result = original(self)
+        except Unreadable:
+            outcomes.append("refused")
+            raise
         outcomes.append(result is not None)
         return result
 
@@ -169,6 +173,25 @@ def test_limits_refuse_the_same_way(tmp_path, pieces):
         pieces(2)
         assert outcome(path, limits) == expected
     assert whole(path, Limits(max_rows=100)) == "F004"
+
+
+@pytest.mark.parametrize("where", [5, 150, 298])
+def test_an_over_long_cell_is_refused_in_any_run(tmp_path, pieces, where):
+    body = [row(r, inline(f"A{r}", "长" * (9 if r == where else 3))) for r in range(1, 300)]
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
+    limits = Limits(max_cell_chars=8)
+    expected = whole(path, limits)
+    assert expected == "F004"
+    used = pieces(2)
+    assert outcome(path, limits) == expected
+    assert used == ["refused"]  # (by the read in pieces)
+    with pytest.raises(Unreadable, match="9 characters"):
+        rows_of_first(path, limits)
+
+
+def rows_of_first(path: Path, limits: Limits):
+    book = open_book(path, limits)
+    return book.sheet(book.sheet_names[0]).rows
 
 
 def test_the_cuts_fall_between_rows():
