@@ -20,7 +20,9 @@ name. Before any parser sees it, every part is inspected with bounded work and m
 A small .xlsx is then handed to calamine as a stored (uncompressed) copy of the parts just checked:
 calamine reads exactly the bytes that were measured, and has nothing left to inflate. Cells come from
 python-calamine; the few facts it cannot give (a formula with no cached value) come from a streaming
-scan of that sheet's XML, only when the pre-scan saw a formula in it. Limits are `Limits`, set by the
+scan of that sheet's XML, only when the pre-scan saw a formula in it. A large .xlsx sheet (4 MB of
+XML or more, on more than one core) is read in pieces, cut between rows, each parsed by calamine in a
+thread of its own as soon as the inspection has passed it (`_Runs`). Limits are `Limits`, set by the
 caller or on the command line (--max-*); docs/ci.md lists them.
 """
 
@@ -1833,17 +1835,22 @@ def _calamine_file(pieces: list):
     takes Python's bytes in a byte at a time (~40 ms for 24 MB)."""
     import python_calamine
 
-    if not hasattr(os, "memfd_create") or not os.path.isdir("/proc/self/fd"):
-        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(b"".join(pieces)))
-    fd = os.memfd_create("lqip-piece", os.MFD_CLOEXEC)
     try:
-        for piece in pieces:
-            view = memoryview(piece)
-            while view:
-                view = view[os.write(fd, view):]
-        return python_calamine.CalamineWorkbook.from_path(f"/proc/self/fd/{fd}")  # (it opens a descriptor of its own)
-    finally:
-        os.close(fd)
+        fd = os.memfd_create("lqip-piece", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # not Linux, or no descriptor left
+        fd = -1
+    if fd >= 0:
+        try:
+            for piece in pieces:
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view):]
+            return python_calamine.CalamineWorkbook.from_path(f"/proc/self/fd/{fd}")  # (it opens a descriptor of its own)
+        except Exception:  # noqa: BLE001, S110 - no /proc, say: the bytes go the slow way below
+            pass
+        finally:
+            os.close(fd)
+    return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(b"".join(pieces)))
 
 
 def _laid_out(results: list) -> tuple[list[list], list] | None:

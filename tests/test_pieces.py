@@ -258,3 +258,17 @@ def test_real_world_workbooks_read_the_same_in_pieces(pieces):
     used = pieces(2)
     assert {p.name: outcome(p) for p in files} == expected
     assert sum(used) > 10
+
+
+def test_without_an_in_memory_file_the_pieces_go_through_python(tmp_path, pieces, monkeypatch):
+    body = [row(r, num(f"A{r}", r)) for r in range(1, 200)]
+    path = xlsx(tmp_path / "a.xlsx", sheet_xml(body))
+    expected = whole(path)
+    used = pieces(2)
+
+    def no_memfd(*args):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(workbook.os, "memfd_create", no_memfd, raising=False)
+    assert outcome(path) == expected
+    assert used == [True]
