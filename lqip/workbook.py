@@ -122,6 +122,7 @@ class _Inspected:
     data: bytes | None = None  # the bytes to hand to calamine, when they had to be neutralised or repacked
     longest_part: int = -1  # xlsx handed over repacked: bytes of its longest part
     parts: list | None = None  # xlsx: (part, its inflated chunks), while the inspection gathers them
+    piecewise: set[str] = field(default_factory=set)  # xlsx: sheet parts to read in pieces (_piecewise)
     whole: dict[str, _Runs] = field(default_factory=dict)  # xlsx: large sheet part -> its reading in pieces
 
 
@@ -148,9 +149,14 @@ class Book:
         """The sheet's cells as lists from A1, merged ranges filled with their top-left value."""
         read = None
         if self.kind == "xlsx":  # .xls and .ods were measured whole before calamine read them
-            _check_extent(f"sheet '{name}'", self._xlsx_extent(name), self.limits)
             part = self._inspected.sheet_parts.get(name)
             runs = self._inspected.whole.pop(part, None) if part is not None else None
+            try:
+                _check_extent(f"sheet '{name}'", self._xlsx_extent(name), self.limits)
+            except Unreadable:
+                if runs is not None:
+                    runs.drop()
+                raise
             if runs is not None:
                 read = runs.read()  # (its text checked)
         if read is None:
@@ -347,6 +353,10 @@ def _inspect_zip(data: bytes, limits: Limits) -> _Inspected:
         if "[content_types].xml" in targets:
             _measure_later(data, archive, limits, inspected)
         order = [key for key in order if key not in kept]
+        # a sheet read in pieces comes last: its runs start while it is inspected, and each run's copy
+        # of the workbook holds the other parts, which must all have passed by then
+        inspected.piecewise = {key for key in targets if key in names and _piecewise(names[key], names)}
+        order = [key for key in order if key not in inspected.piecewise] + sorted(inspected.piecewise)
     for key in order:
         info = names[key]
         if info.is_dir():
@@ -397,15 +407,23 @@ def _inspect_xlsx_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipI
     if counted and key.endswith("sharedstrings.xml"):
         sinks.append(_ElementCount(info.filename, _SI, limits, "strings / 共享字符串数超限"))
     runs = None
-    if chunks is None and sheets and key in sheets and _piecewise(info):
+    if chunks is None and key in inspected.piecewise:
         name = next((sheet for sheet, part in inspected.sheet_parts.items() if part == info.filename), None)
         runs = _Runs(data, archive, info, name, scan, limits) if name is not None else None
         if runs is not None:
             sinks.append(runs)  # (after the scan: it reads what the scan has passed)
-    raw = _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
-    _record_extent(data, archive, info, scan, limits, inspected)
-    if runs is not None and scan.placed and not scan.tricky:
-        inspected.whole[info.filename] = runs
+    try:
+        raw = _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
+        _record_extent(data, archive, info, scan, limits, inspected)
+    except BaseException:
+        if runs is not None:
+            runs.drop()  # (its runs are bounded: they end before the refusal does)
+        raise
+    if runs is not None:
+        if scan.placed and not scan.tricky:
+            inspected.whole[info.filename] = runs
+        else:
+            runs.drop()
     return raw
 
 
@@ -1649,6 +1667,7 @@ def _calamine_open(data: bytes, kind: str = ""):
 # whole, which then says what is wrong.
 
 _PIECEWISE = 4 * 1024 * 1024  # inflated bytes of a sheet part read in pieces, at least
+_PIECEWISE_MAX = 64 * 1024 * 1024  # and at most (the part is kept whole while it is read)
 _MAX_PIECES = 4
 _ROW_CUT = re.compile(rb"</row>\s*(?=<row[\s>])")
 _CUT_WINDOW = 1 << 20  # bytes searched for a cut after its ideal place
@@ -1661,9 +1680,24 @@ def usable_cores() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def _piecewise(info: zipfile.ZipInfo) -> bool:
-    """Whether a sheet part is read in pieces: large enough, on more than one core."""
-    return info.file_size >= _PIECEWISE and usable_cores() > 1
+def _piecewise(info: zipfile.ZipInfo, names: dict[str, zipfile.ZipInfo]) -> bool:
+    """Whether a sheet part is read in pieces: large enough (but not so large that keeping it whole
+    would cost much), on more than one core, and with shared strings and styles (which every piece
+    parses again) small beside it."""
+    return _PIECEWISE <= info.file_size <= _PIECEWISE_MAX and usable_cores() > 1 and _small_beside(info, names)
+
+
+def _small_beside(info: zipfile.ZipInfo, names: dict[str, zipfile.ZipInfo]) -> bool:
+    """Whether the shared strings and styles, parsed again by every piece, are small beside the sheet
+    (all the pieces' copies together no larger than it)."""
+    again = sum(part.file_size for key, part in names.items() if key.endswith(("sharedstrings.xml", "styles.xml")))
+    return again * _pieces() <= info.file_size
+
+
+def _pieces() -> int:
+    """Runs a sheet read in pieces is cut into: one more than the cores (the first ones are read while
+    the inspection goes on)."""
+    return min(usable_cores() + 1, _MAX_PIECES)
 
 
 def _hides_rows(buf: bytes, start: int, end: int) -> bool:
@@ -1675,6 +1709,15 @@ def _hides_rows(buf: bytes, start: int, end: int) -> bool:
                 return True
             at = buf.find(mark, at + 1, end)
     return False
+
+
+def _positions(buf: bytes, text: bytes, start: int = 0) -> list[int]:
+    """Where `text` occurs in buf[start:]."""
+    found, at = [], buf.find(text, start)
+    while at >= 0:
+        found.append(at)
+        at = buf.find(text, at + 1)
+    return found
 
 
 def _cuts(buf: bytes, start: int, end: int, pieces: int) -> list[int]:
@@ -1697,31 +1740,59 @@ class _Runs:
     def __init__(self, data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, scan: _SheetScan,
                  limits: Limits):
         self.data, self.archive, self.info, self.name, self.scan, self.limits = data, archive, info, name, scan, limits
-        self.count = min(usable_cores() + 1, _MAX_PIECES)  # (one more than the cores: the first runs overlap the inspection)
+        self.count = _pieces()
         self.chunks: list[bytes] = []
         self.size = 0
         self.start = -1  # where the rows begin (after <sheetData>; found in the first chunk)
-        self.clear = True  # no "<!" or "<?" after it
+        self.end = -1  # where they end: the first </sheetData> (calamine reads no further)
+        self.clear = True  # no "<!" or "<?" from <worksheet> on, one <sheetData>: the runs can be read
         self.cut = -1  # where the runs started so far end
         self.started: list = []  # (thread, result slot) of each run started so far
         self._others: list | None = None
 
     def __call__(self, chunk: bytes) -> None:
         previous = self.chunks[-1] if self.chunks else b""
+        base = self.size
         self.chunks.append(chunk)
         self.size += len(chunk)
         if not previous:
-            at = chunk.find(b"<sheetData>")
-            self.clear = at >= 0 and chunk.find(b"<worksheet", 0, at) >= 0
+            root, at = chunk.find(b"<worksheet"), chunk.find(b"<sheetData>")
+            self.clear = 0 <= root < at and not _hides_rows(chunk, root, len(chunk))
             self.start = self.cut = at + len(b"<sheetData>")
-            self.clear = self.clear and not _hides_rows(chunk, self.start, len(chunk))
+            self._tags(chunk, self.start, 0)
         elif self.clear:
             self.clear = not (_hides_rows(chunk, 0, len(chunk)) or (previous[-1] == 0x3C and chunk[:1] in (b"!", b"?")))
+            self._tags(chunk, 0, base, previous[-12:])
         while self.clear and len(self.started) < self.count - 1 and self._start_early():
             pass
 
+    def _tags(self, chunk: bytes, start: int, base: int, before: bytes = b"") -> None:
+        """Note the first </sheetData> from chunk[start:] on (the chunk is at `base` in the part, after
+        the bytes `before`); any other "sheetData" (a second <sheetData>, text) stops the runs."""
+        edge = before[-10:]
+        hits = [at - len(edge) for at in _positions(edge + chunk[:10], b"sheetData") if at < len(edge) < at + 9]
+        if chunk.rfind(b"sheetData", start) >= 0:  # (the common case, none: rfind is the faster search here)
+            hits += _positions(chunk, b"sheetData", start)
+        for at in hits:
+            if at >= 2:
+                opener = chunk[at - 2:at]
+            else:  # (cut in two by the chunking)
+                joined = before[-12:] + chunk[:max(at, 0)]
+                opener = joined[len(before[-12:]) + at - 2:len(before[-12:]) + at]
+            if opener != b"</" or self.end >= 0:
+                self.clear = False
+                return
+            self.end = base + at - 2
+
     def whole(self, part: bytes) -> None:
         self(part)
+
+    def drop(self) -> None:
+        """Give up reading in pieces: wait for the runs started (each bounded by what the scan had
+        passed), so that none outlives its file, and free the chunks."""
+        for thread, _ in self.started:
+            thread.join()
+        self.started, self.chunks = [], []
 
     def close(self) -> None:
         pass
@@ -1739,11 +1810,16 @@ class _Runs:
         last = self.chunks[-1]
         base = self.size - len(last)
         seen = len(last) - scan.unscanned  # (the scan keeps the chunk's last tag for the next chunk)
-        found = _ROW_CUT.search(last, max(target - base, self.cut - base, 0), seen)
+        if self.end >= 0:
+            seen = min(seen, self.end - base)
+        found = _ROW_CUT.search(last, max(target - base, self.cut - base, 0), max(seen, 0))
         if found is None or base + found.end() <= self.cut or found.end() > seen:
             return False
         cut = base + found.end()
-        self.started.append(self._start(self._span(self.cut, cut), _EARLY_TAIL))
+        started = self._start(self._span(self.cut, cut), _EARLY_TAIL)
+        if started is None:
+            return False
+        self.started.append(started)
         self.cut = cut
         return True
 
@@ -1764,7 +1840,11 @@ class _Runs:
             self._others = _as_stored(self.data, self.archive, self.info)
         slot: list = [None]
         thread = threading.Thread(target=self._read_run, args=(run, tail, slot), daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError:  # no thread to be had (a process or memory limit): read it whole
+            self.clear = False
+            return None
         return thread, slot
 
     def _read_run(self, run: list, tail, slot: list) -> None:
@@ -1790,13 +1870,17 @@ class _Runs:
         checked (_check_text: a run's grid while the later ones are still parsed), or None to read
         it whole."""
         try:
-            rest = b"".join(self._span(self.cut, self.size)) if self.clear else b""
-            end = rest.rfind(b"</sheetData>")
-            cuts = _cuts(rest, 0, end, self.count - len(self.started)) if end >= 0 else []
-            if not cuts or (len(cuts) < 3 and not self.started):
-                return None  # nothing to read in pieces (a whole read is as fast), or something is amiss
+            if not self.clear or self.end < self.cut:
+                return None
+            rest = b"".join(self._span(self.cut, self.size))
+            end = self.end - self.cut
+            cuts = _cuts(rest, 0, end, self.count - len(self.started))
+            if len(cuts) < 3 and not self.started:
+                return None  # nothing to read in pieces (a whole read is as fast)
             view = memoryview(rest)
             runs = self.started + [self._start([view[a:b]], view[end:]) for a, b in itertools.pairwise(cuts)]
+            if None in runs:
+                return None
             results, refusal = [], None
             for thread, slot in runs:
                 thread.join()

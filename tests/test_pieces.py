@@ -5,11 +5,14 @@ whole. The size threshold is lowered here so that small sheets take the path."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import write_xlsx
-from test_workbook_speed import HEAD, TAIL, inline, xlsx
+from helpers import XLSX_CONTENT_TYPES, XLSX_ONE_SHEET_WORKBOOK, XLSX_ROOT_RELS, write_xlsx
+from test_workbook_speed import HEAD, NS, TAIL, WBRELS, inline, xlsx
 
 import lqip.workbook as workbook
 from lqip.workbook import Limits, Unreadable, open_book
@@ -34,6 +37,7 @@ def pieces(monkeypatch):
 
     def on(cores: int = 2) -> list:
         monkeypatch.setattr(workbook, "_PIECEWISE", 1)
+        monkeypatch.setattr(workbook, "_small_beside", lambda info, names: True)  # (tiny sheets, tiny strings)
         monkeypatch.setattr(workbook, "_REPACK_LIMIT", -1)  # (a small workbook is otherwise repacked whole)
         monkeypatch.setattr(workbook, "usable_cores", lambda: cores)
         monkeypatch.setattr(workbook._Runs, "read", spy)
@@ -272,3 +276,87 @@ def test_without_an_in_memory_file_the_pieces_go_through_python(tmp_path, pieces
     monkeypatch.setattr(workbook.os, "memfd_create", no_memfd, raising=False)
     assert outcome(path) == expected
     assert used == [True]
+
+
+def big_sheet(rows: int = 30000, extra: str = "") -> str:
+    """A sheet part of over 1 MB (the inspection feeds it in chunks), `extra` in its last row."""
+    body = [row(r, num(f"A{r}", r) + inline(f"B{r}", "文" * (r % 37))) for r in range(1, rows)]
+    return sheet_xml(body + [row(rows, extra or num(f"A{rows}", 1))])
+
+
+def no_reader_threads() -> bool:
+    return [t for t in threading.enumerate() if t is not threading.main_thread() and t.daemon] == []
+
+
+@pytest.mark.parametrize("limits, code", [(Limits(max_cell_chars=100), "F004"), (Limits(max_rows=20000), "F004")])
+def test_a_refusal_after_the_first_runs_started_waits_for_them(tmp_path, pieces, monkeypatch, limits, code):
+    """An over-long text in the last row (refused by the inspection's scan, mid-part) or too many rows
+    (refused when the sheet is asked for): the runs already started are waited for, none outlives the
+    file."""
+    extra = inline("B30000", "x" * 2_500_000) if limits.max_cell_chars == 100 else ""  # (over a chunk: the scan sees it)
+    path = xlsx(tmp_path / "a.xlsx", big_sheet(extra=extra))
+    expected = whole(path, limits)
+    assert expected == code
+    started = []
+    real = workbook._calamine_file
+
+    def slow(parts):  # a run still being read when the refusal comes
+        started.append(1)
+        time.sleep(0.3)
+        return real(parts)
+
+    pieces(2)
+    monkeypatch.setattr(workbook, "_calamine_file", slow)
+    assert outcome(path, limits) == expected
+    assert started  # (a run did start before the refusal)
+    assert no_reader_threads()
+
+
+def test_a_thread_that_cannot_start_leaves_the_sheet_to_the_whole_read(tmp_path, pieces, monkeypatch):
+    path = xlsx(tmp_path / "a.xlsx", big_sheet(3000))
+    expected = whole(path)
+    used = pieces(2)
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert outcome(path) == expected
+    assert used == [False]
+
+
+def test_the_sheet_read_in_pieces_is_inspected_after_every_other_part(tmp_path, pieces, monkeypatch):
+    path = tmp_path / "a.xlsx"
+    with zipfile.ZipFile(path, "w") as z:  # the sheet before the shared strings, as Excel writes them
+        for name, text in [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS),
+                           ("xl/workbook.xml", XLSX_ONE_SHEET_WORKBOOK), ("xl/_rels/workbook.xml.rels", WBRELS),
+                           ("xl/worksheets/sheet1.xml", sheet_xml([row(r, num(f"A{r}", r)) for r in range(1, 99)])),
+                           ("xl/sharedStrings.xml", f'<sst xmlns="{NS}"><si><t>x</t></si></sst>')]:
+            z.writestr(name, text)
+    seen = []
+    real = workbook._inspect_xlsx_part
+    monkeypatch.setattr(workbook, "_inspect_xlsx_part", lambda *a, **k: seen.append(a[3]) or real(*a, **k))
+    used = pieces(2)
+    open_book(path).sheet("指标")
+    assert seen[-1] == "xl/worksheets/sheet1.xml" and "xl/sharedstrings.xml" in seen
+    assert used == [True]
+
+
+def test_which_sheets_are_read_in_pieces(monkeypatch):
+    def info(size):
+        made = zipfile.ZipInfo("x")
+        made.file_size = size
+        return made
+
+    mb = 1024 * 1024
+    sheet = info(24 * mb)
+    names = {"xl/worksheets/sheet1.xml": sheet, "xl/sharedstrings.xml": info(2 * mb), "xl/styles.xml": info(10_000)}
+    monkeypatch.setattr(workbook, "usable_cores", lambda: 2)
+    assert workbook._piecewise(sheet, names)
+    assert not workbook._piecewise(info(3 * mb), names)  # small: a whole read is as fast
+    assert not workbook._piecewise(info(65 * mb), names)  # large: kept whole while it is read
+    names["xl/sharedstrings.xml"] = info(9 * mb)  # three pieces would parse 27 MB of strings for 24 MB of rows
+    assert not workbook._piecewise(sheet, names)
+    names["xl/sharedstrings.xml"] = info(2 * mb)
+    monkeypatch.setattr(workbook, "usable_cores", lambda: 1)
+    assert not workbook._piecewise(sheet, names)
