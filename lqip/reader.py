@@ -517,6 +517,25 @@ def resolve(ret: Return, plan, book=None) -> None:
         row.unit = unit_of(row.reporter_raw)
 
 
+def _grouped(keys: list) -> tuple[list, list[int]]:
+    """The distinct keys, first seen first, and for each key its place among them (each key hashed
+    twice in all: a column is then mapped by list index, not by hashing its keys again)."""
+    distinct = dict.fromkeys(keys)
+    place = {key: i for i, key in enumerate(distinct)}
+    return list(distinct), list(map(place.__getitem__, keys))
+
+
+def _years(raw: list, default: int | None) -> list:
+    """The year column: each distinct cell parsed once, a blank one the return's year."""
+    distinct = set(raw)
+    if any(value.__class__ is bool for value in distinct):  # True and 1 are equal: keep them apart by class
+        keys = list(zip(map(type, raw), raw, strict=True))
+        years = {key: default if key[1] is None or key[1] == "" else parse_year(key[1]) for key in set(keys)}
+        return list(map(years.__getitem__, keys))
+    years = {value: default if value is None or value == "" else parse_year(value) for value in distinct}
+    return list(map(years.__getitem__, raw))
+
+
 def _resolve_table(ret: Return, plan, book, unit_of) -> None:
     """Resolve the indicator columns: every distinct code/name pair, reporter, year and (value,
     indicator, 计量单位) triple once, then the columns by lookup."""
@@ -524,11 +543,11 @@ def _resolve_table(ret: Return, plan, book, unit_of) -> None:
     if not len(table):
         return
     index = indicator_index(plan)
-    pairs = list(zip(table.code, table.name, strict=True))
-    ids = {pair: _identify_indicator(plan, index, *pair) for pair in dict.fromkeys(pairs)}
+    pairs, group = _grouped(list(zip(table.code, table.name, strict=True)))
+    ids = [_identify_indicator(plan, index, *pair) for pair in pairs]
     for position, name in enumerate(("code_id", "name_id", "indicator")):
-        found = {pair: resolved[position] for pair, resolved in ids.items()}
-        setattr(table, name, list(map(found.__getitem__, pairs)))
+        found = [resolved[position] for resolved in ids]
+        setattr(table, name, list(map(found.__getitem__, group)))
 
     units = {reporter: unit_of(reporter) for reporter in dict.fromkeys(table.reporter_raw)}
     table.unit = list(map(units.__getitem__, table.reporter_raw))
@@ -540,25 +559,18 @@ def _resolve_table(ret: Return, plan, book, unit_of) -> None:
             distinct.setdefault(unit.name, unit)
     ret.table_units = list(distinct.values())
 
-    year_keys = list(zip(map(type, table.year_raw), table.year_raw, strict=True))
-    years = {key: ret.year if key[1] is None or key[1] == "" else parse_year(key[1]) for key in set(year_keys)}
-    table.year = list(map(years.__getitem__, year_keys))
+    table.year = _years(table.year_raw, ret.year)
 
     by_id = plan.indicator_by_id
     # the class keeps True apart from 1 (equal, and hashed alike)
-    keys = list(zip(map(type, table.value_raw), table.value_raw, table.indicator, table.unit_raw, strict=True))
-    parsed: dict[tuple, object] = {}
-    for key in dict.fromkeys(keys):
-        _, raw, ind_id, unit_raw = key
-        if ind_id is None:
-            parsed[key] = None
-        else:
-            ind = by_id[ind_id]
-            parsed[key] = parse_value(raw, ind.unit, tuple(ind.unit_aliases), unit_raw)
-    table.parsed = list(map(parsed.__getitem__, keys))
-    table.outcomes = list({id(p): p for p in parsed.values()}.values())
-    value_of = {key: (None if p is None else p.value) for key, p in parsed.items()}
-    table.value = list(map(value_of.__getitem__, keys))
+    keys, group = _grouped(list(zip(map(type, table.value_raw), table.value_raw, table.indicator, table.unit_raw,
+                                    strict=True)))
+    parsed = [None if ind_id is None else parse_value(raw, (ind := by_id[ind_id]).unit, tuple(ind.unit_aliases), unit_raw)
+              for _, raw, ind_id, unit_raw in keys]
+    table.parsed = list(map(parsed.__getitem__, group))
+    table.outcomes = list({id(p): p for p in parsed}.values())
+    value_of = [None if p is None else p.value for p in parsed]
+    table.value = list(map(value_of.__getitem__, group))
 
     empty = [i for i, raw in enumerate(table.value_raw) if raw is None]
     if empty and book is not None:

@@ -75,10 +75,11 @@ class UnitResolver:
             return None
         key = fold(raw)
         name = self._lookup(key)
-        bare = _TRAILING_REMARK.sub("", raw)  # "乐清市人民法院（盖章）"
-        if name is None and bare != raw:
-            key = fold(bare or raw)
-            name = self._lookup(key)
+        if name is None and raw.rstrip()[-1:] in (")", "）"):  # "乐清市人民法院（盖章）"
+            bare = _TRAILING_REMARK.sub("", raw)
+            if bare != raw:
+                key = fold(bare or raw)
+                name = self._lookup(key)
         if name is not None:
             return Resolved(name, (name,))
         members = tuple(name for pattern, name in self._collectives if pattern.search(key))
