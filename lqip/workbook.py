@@ -1682,9 +1682,10 @@ def usable_cores() -> int:
 
 def _piecewise(info: zipfile.ZipInfo, names: dict[str, zipfile.ZipInfo]) -> bool:
     """Whether a sheet part is read in pieces: large enough (but not so large that keeping it whole
-    would cost much), on more than one core, and with shared strings and styles (which every piece
-    parses again) small beside it."""
-    return _PIECEWISE <= info.file_size <= _PIECEWISE_MAX and usable_cores() > 1 and _small_beside(info, names)
+    would cost much), on more than one core, with shared strings and styles (which every piece parses
+    again) small beside it, and LQIP_PIECES not 0."""
+    return (_PIECEWISE <= info.file_size <= _PIECEWISE_MAX and usable_cores() > 1 and _small_beside(info, names)
+            and os.environ.get("LQIP_PIECES", "1") != "0")
 
 
 def _small_beside(info: zipfile.ZipInfo, names: dict[str, zipfile.ZipInfo]) -> bool:

@@ -360,3 +360,6 @@ def test_which_sheets_are_read_in_pieces(monkeypatch):
     names["xl/sharedstrings.xml"] = info(2 * mb)
     monkeypatch.setattr(workbook, "usable_cores", lambda: 1)
     assert not workbook._piecewise(sheet, names)
+    monkeypatch.setattr(workbook, "usable_cores", lambda: 2)
+    monkeypatch.setenv("LQIP_PIECES", "0")
+    assert not workbook._piecewise(sheet, names)
