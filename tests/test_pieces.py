@@ -37,6 +37,7 @@ def pieces(monkeypatch):
 
     def on(cores: int = 2) -> list:
         monkeypatch.setattr(workbook, "_PIECEWISE", 1)
+        monkeypatch.delenv("LQIP_PIECES", raising=False)
         monkeypatch.setattr(workbook, "_small_beside", lambda info, names: True)  # (tiny sheets, tiny strings)
         monkeypatch.setattr(workbook, "_REPACK_LIMIT", -1)  # (a small workbook is otherwise repacked whole)
         monkeypatch.setattr(workbook, "usable_cores", lambda: cores)

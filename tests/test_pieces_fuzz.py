@@ -68,6 +68,7 @@ def both(monkeypatch):
 
     monkeypatch.setattr(workbook._Runs, "read", spy)
     monkeypatch.setattr(workbook, "_REPACK_LIMIT", -1)  # (a small workbook is otherwise repacked whole)
+    monkeypatch.delenv("LQIP_PIECES", raising=False)
     monkeypatch.setattr(workbook, "_small_beside", lambda info, names: True)  # (tiny sheets, tiny strings)
 
     def whole(path: Path, limits: Limits | None = None):
