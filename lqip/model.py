@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from itertools import compress
-from operator import is_, is_not
+from operator import is_, is_not, itemgetter
 
 from lqip.findings import Finding
 from lqip.text import fold
@@ -198,7 +198,10 @@ class IndicatorTable:
     @staticmethod
     def keys(indices: list[int], *columns: list) -> list[tuple]:
         """(value in each of `columns`) for each of `indices`."""
-        return list(zip(*(map(column.__getitem__, indices) for column in columns), strict=True))
+        if len(indices) < 2:
+            return [tuple(column[i] for column in columns) for i in indices]
+        pick = itemgetter(*indices)  # (picks the values in C, a tuple a column)
+        return list(zip(*map(pick, columns), strict=True))
 
     def first_rows(self, indices: list[int], *columns: list) -> dict[tuple, int]:
         """(value in each of `columns`) -> the first of `indices` holding it, in the order of first rows."""
