@@ -175,6 +175,8 @@ def read_return(path: str | Path, plan, limits: Limits | None = None) -> Return:
     except Unreadable as exc:
         ret.findings.append(finding(exc.code, file=path, reason=exc.reason))
         return ret
+    finally:
+        book.close()
     ret.readable = True
     resolve(ret, plan, book)
     return ret

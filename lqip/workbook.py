@@ -122,8 +122,14 @@ class _Inspected:
     data: bytes | None = None  # the bytes to hand to calamine, when they had to be neutralised or repacked
     longest_part: int = -1  # xlsx handed over repacked: bytes of its longest part
     parts: list | None = None  # xlsx: (part, its inflated chunks), while the inspection gathers them
-    piecewise: set[str] = field(default_factory=set)  # xlsx: sheet parts to read in pieces (_piecewise)
-    whole: dict[str, _Runs] = field(default_factory=dict)  # xlsx: large sheet part -> its reading in pieces
+    piecewise: set[str] = field(default_factory=set)  # xlsx: the sheet part to read in pieces (_piecewise)
+    whole: dict[str, _Runs] = field(default_factory=dict)  # xlsx: that part -> its reading in pieces
+
+    def drop_runs(self) -> None:
+        """Wait for the runs of sheets read in pieces that will not be asked for."""
+        for runs in self.whole.values():
+            runs.drop()
+        self.whole.clear()
 
 
 class Book:
@@ -168,6 +174,11 @@ class Book:
         if merged:
             _fill_merged(name, rows, merged, self.limits)
         return SheetData(name, rows)
+
+    def close(self) -> None:
+        """Done with the workbook: the runs of a sheet read in pieces but never asked for are waited
+        for (none outlives its file)."""
+        self._inspected.drop_runs()
 
     def _whole_sheet(self, name: str) -> tuple[list[list], list]:
         """The sheet's cells and merged ranges, read by calamine from the workbook as a whole."""
@@ -255,7 +266,11 @@ def open_book(path: str | Path, limits: Limits | None = None) -> Book:
     if len(data) > limits.max_file_bytes:
         raise Unreadable("F004", f"file grew past {limits.max_file_bytes} bytes while being read")
     inspected = _identify(data, path, limits)
-    return Book(path, data, inspected.kind, limits, inspected.archive, inspected)
+    try:
+        return Book(path, data, inspected.kind, limits, inspected.archive, inspected)
+    except BaseException:
+        inspected.drop_runs()
+        raise
 
 
 def _identify(data: bytes, path: Path, limits: Limits) -> _Inspected:
@@ -329,7 +344,8 @@ def _inspect_zip(data: bytes, limits: Limits) -> _Inspected:
         names[key] = info
     kind, workbook_part = _zip_kind(archive, names)
     inspected = _Inspected(kind, archive)
-    if kind == "xlsx" and total <= _REPACK_LIMIT and _plain_directory(data, len(infos)):
+    plain = kind == "xlsx" and _plain_directory(data, len(infos))
+    if plain and total <= _REPACK_LIMIT:
         inspected.parts = []
     order = list(names)
     if kind == "xlsx":
@@ -353,10 +369,15 @@ def _inspect_zip(data: bytes, limits: Limits) -> _Inspected:
         if "[content_types].xml" in targets:
             _measure_later(data, archive, limits, inspected)
         order = [key for key in order if key not in kept]
-        # a sheet read in pieces comes last: its runs start while it is inspected, and each run's copy
-        # of the workbook holds the other parts, which must all have passed by then
-        inspected.piecewise = {key for key in targets if key in names and _piecewise(names[key], names)}
-        order = [key for key in order if key not in inspected.piecewise] + sorted(inspected.piecewise)
+        # Sheet parts large enough to be read in pieces come last, whatever the machine (the order, so
+        # the first of several problems a file may have, never varies), and the last of them is read in
+        # pieces: its runs start while it is inspected, and each run's copy of the workbook holds every
+        # other part, which has passed by then. (The copies are of the original's parts: calamine must
+        # see the same parts zipfile found.)
+        large = sorted(key for key in targets if key in names and _PIECEWISE <= names[key].file_size <= _PIECEWISE_MAX)
+        order = [key for key in order if key not in large] + large
+        if large and plain and _piecewise(names[large[-1]], names):
+            inspected.piecewise = {large[-1]}
     for key in order:
         info = names[key]
         if info.is_dir():
@@ -1869,7 +1890,7 @@ class _Runs:
     def read(self) -> tuple[list[list], list] | None:
         """The sheet's (rows, merged ranges) as Book._whole_sheet gives them, the text of every cell
         checked (_check_text: a run's grid while the later ones are still parsed), or None to read
-        it whole."""
+        it whole. Every run started is waited for before it returns."""
         try:
             if not self.clear or self.end < self.cut:
                 return None
@@ -1879,11 +1900,13 @@ class _Runs:
             if len(cuts) < 3 and not self.started:
                 return None  # nothing to read in pieces (a whole read is as fast)
             view = memoryview(rest)
-            runs = self.started + [self._start([view[a:b]], view[end:]) for a, b in itertools.pairwise(cuts)]
-            if None in runs:
-                return None
+            for a, b in itertools.pairwise(cuts):
+                started = self._start([view[a:b]], view[end:])
+                if started is None:
+                    return None
+                self.started.append(started)
             results, refusal = [], None
-            for thread, slot in runs:
+            for thread, slot in self.started:
                 thread.join()
                 if slot[0] is None:
                     return None
@@ -1893,11 +1916,13 @@ class _Runs:
                         _check_text(self.name, slot[0][2], self.limits)
                 except Unreadable as exc:  # (raised once every run is read: a failed run is the whole read's to report)
                     refusal = exc
+            if len(results[-1][3]) != self.scan.merged:
+                return None  # merged ranges stand between the rows too: only the whole read sees them all
             if refusal is not None:
                 raise refusal
             return _laid_out(results)
         finally:
-            self.chunks = []
+            self.drop()
 
 
 def _as_stored(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> list | None:
