@@ -20,9 +20,9 @@ name. Before any parser sees it, every part is inspected with bounded work and m
 A small .xlsx is then handed to calamine as a stored (uncompressed) copy of the parts just checked:
 calamine reads exactly the bytes that were measured, and has nothing left to inflate. Cells come from
 python-calamine; the few facts it cannot give (a formula with no cached value) come from a streaming
-scan of that sheet's XML, only when the pre-scan saw a formula in it. A large .xlsx sheet (4 MB of
-XML or more, on more than one core) is read in pieces, cut between rows, each parsed by calamine in a
-thread of its own as soon as the inspection has passed it (`_Runs`). Limits are `Limits`, set by the
+scan of that sheet's XML, only when the pre-scan saw a formula in it. A large .xlsx sheet (4–64 MB of
+XML, on more than one core) is read in pieces, cut between rows, each parsed by calamine in a thread
+of its own as soon as the inspection has passed it (`_Runs`). Limits are `Limits`, set by the
 caller or on the command line (--max-*); docs/ci.md lists them.
 """
 
