@@ -365,3 +365,53 @@ def test_which_sheets_are_read_in_pieces(monkeypatch):
     monkeypatch.setattr(workbook, "usable_cores", lambda: 2)
     monkeypatch.setenv("LQIP_PIECES", "0")
     assert not workbook._piecewise(sheet, names)
+
+
+SPY = """
+import os, sys
+import lqip.workbook as w
+read = w._Runs.read
+def spy(self):
+    result = read(self)
+    with open(os.environ["LQIP_TEST_SPY"], "a") as out:
+        out.write("pieces\\n" if result is not None else "whole\\n")
+    return result
+w._Runs.read = spy
+from lqip.cli import main
+sys.argv = ["lqip", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_large_return_checked_in_a_worker_reads_as_it_does_whole(tmp_path):
+    """The real thing, nothing patched: a consolidated return of 25,000 rows (a 6 MB sheet part), checked
+    by `lqip check` in a worker process (memory cap, threads, the in-memory file), gives the same
+    report in pieces as with LQIP_PIECES=0."""
+    import importlib.util
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from lqip.plan import load_plan
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("bench_corpus", root / "bench" / "corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    path = tmp_path / "汇总.xlsx"
+    corpus.write_xlsx(path, corpus.LARGE_SHEET, corpus.LARGE_HEADERS, corpus.large_rows(load_plan(), 25_000))
+    assert zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml").file_size > workbook._PIECEWISE
+    spy = tmp_path / "spy.txt"
+    env = {**os.environ, "LQIP_TEST_SPY": str(spy), "LQIP_LANG": "en"}
+    env.pop("LQIP_ISOLATE", None)
+    runs = {}
+    for pieces_on in ("1", "0"):
+        done = subprocess.run([sys.executable, "-c", SPY, "check", str(path), "--format", "json"],
+                              env={**env, "LQIP_PIECES": pieces_on}, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+        runs[pieces_on] = json.loads(done.stdout)
+    assert runs["1"] == runs["0"]
+    assert sum(f["code"] == "V303" for f in runs["1"]["files"][0]["issues"]) > 100  # (the "约N" cells)
+    used = spy.read_text().split() if spy.exists() else []
+    assert used == (["pieces"] if workbook.usable_cores() > 1 else [])
