@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import XLSX_CONTENT_TYPES, XLSX_ONE_SHEET_WORKBOOK, XLSX_ROOT_RELS, write_xlsx
+from pieces_support import force_pieces, num, outcome, row, watch_reads, whole, write_parts
 from test_workbook_speed import HEAD, NS, TAIL, WBRELS, inline, xlsx
 
 import lqip.workbook as workbook
@@ -22,56 +23,14 @@ REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "cala
 
 @pytest.fixture
 def pieces(monkeypatch):
-    """Every sheet part is read in pieces on `cores` cores; returns the outcomes of _Runs.read."""
-    outcomes: list = []
-    original = workbook._Runs.read
-
-    def spy(self):
-        try:
-            result = original(self)
-        except Unreadable:
-            outcomes.append("refused")
-            raise
-        outcomes.append(result is not None)
-        return result
+    """pieces(cores): every sheet part is read in pieces on `cores` cores from then on; returns what
+    each _Runs.read gives (pieces_support.watch_reads)."""
 
     def on(cores: int = 2) -> list:
-        monkeypatch.setattr(workbook, "_PIECEWISE", 1)
-        monkeypatch.delenv("LQIP_PIECES", raising=False)
-        monkeypatch.setattr(workbook, "_small_beside", lambda info, names: True)  # (tiny sheets, tiny strings)
-        monkeypatch.setattr(workbook, "_REPACK_LIMIT", -1)  # (a small workbook is otherwise repacked whole)
-        monkeypatch.setattr(workbook, "usable_cores", lambda: cores)
-        monkeypatch.setattr(workbook._Runs, "read", spy)
-        outcomes.clear()
-        return outcomes
+        force_pieces(monkeypatch, cores)
+        return watch_reads(monkeypatch)
 
     return on
-
-
-def whole(path: Path, limits: Limits | None = None):
-    """The sheets as the whole read gives them (pieces off), or the code of the refusal."""
-    saved = workbook._PIECEWISE
-    workbook._PIECEWISE = float("inf")
-    try:
-        return outcome(path, limits)
-    finally:
-        workbook._PIECEWISE = saved
-
-
-def outcome(path: Path, limits: Limits | None = None):
-    try:
-        book = open_book(path, limits)
-        return {name: book.sheet(name).rows for name in book.sheet_names}
-    except Unreadable as exc:
-        return exc.code
-
-
-def row(r: int, cells: str, attrs: str = "") -> str:
-    return f'<row r="{r}"{attrs}>{cells}</row>'
-
-
-def num(ref: str, value) -> str:
-    return f'<c r="{ref}"><v>{value}</v></c>'
 
 
 def sheet_xml(rows: list[str], tail: str = "") -> str:
@@ -327,13 +286,11 @@ def test_a_thread_that_cannot_start_leaves_the_sheet_to_the_whole_read(tmp_path,
 
 
 def test_the_sheet_read_in_pieces_is_inspected_after_every_other_part(tmp_path, pieces, monkeypatch):
-    path = tmp_path / "a.xlsx"
-    with zipfile.ZipFile(path, "w") as z:  # the sheet before the shared strings, as Excel writes them
-        for name, text in [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS),
-                           ("xl/workbook.xml", XLSX_ONE_SHEET_WORKBOOK), ("xl/_rels/workbook.xml.rels", WBRELS),
-                           ("xl/worksheets/sheet1.xml", sheet_xml([row(r, num(f"A{r}", r)) for r in range(1, 99)])),
-                           ("xl/sharedStrings.xml", f'<sst xmlns="{NS}"><si><t>x</t></si></sst>')]:
-            z.writestr(name, text)
+    path = write_parts(tmp_path / "a.xlsx", [  # the sheet before the shared strings, as Excel writes them
+        ("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS),
+        ("xl/workbook.xml", XLSX_ONE_SHEET_WORKBOOK), ("xl/_rels/workbook.xml.rels", WBRELS),
+        ("xl/worksheets/sheet1.xml", sheet_xml([row(r, num(f"A{r}", r)) for r in range(1, 99)])),
+        ("xl/sharedStrings.xml", f'<sst xmlns="{NS}"><si><t>x</t></si></sst>')])
     seen = []
     real = workbook._inspect_xlsx_part
     monkeypatch.setattr(workbook, "_inspect_xlsx_part", lambda *a, **k: seen.append(a[3]) or real(*a, **k))

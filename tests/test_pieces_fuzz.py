@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 from helpers import XLSX_CONTENT_TYPES, XLSX_ONE_SHEET_WORKBOOK, XLSX_ROOT_RELS
+from pieces_support import force_pieces, num, outcome, watch_reads, whole, write_parts
 from test_workbook_speed import HEAD, NS, REL, TAIL, WBRELS, inline, xlsx
 
 import lqip.workbook as workbook
-from lqip.workbook import Limits, Unreadable, open_book
+from lqip.workbook import Limits
 
 SEED = 20261125
 SMALL_CASES = 600
@@ -43,41 +44,14 @@ TEXTS = ["文本", "a", "好!真的?", "&amp;", "&lt;row&gt;", "]]&gt;", "--&gt;
 # --- reading both ways -------------------------------------------------------------------------------
 
 
-def outcome(path: Path, limits: Limits | None = None):
-    """Every sheet's rows as open_book gives them, or the refusal code (an unexpected exception is
-    kept as its type, so that a crash on one side only is a difference too)."""
-    try:
-        book = open_book(path, limits)
-        return {name: book.sheet(name).rows for name in book.sheet_names}
-    except Unreadable as exc:
-        return exc.code
-    except Exception as exc:  # noqa: BLE001
-        return f"crash {type(exc).__name__}"
-
-
 @pytest.fixture
 def both(monkeypatch):
-    """(whole, pieces, used) readers: `used` lists what each _Runs.read gave (True: the pieces)."""
-    used: list = []
-    original = workbook._Runs.read
-
-    def spy(self):
-        result = original(self)
-        used.append(result is not None)
-        return result
-
-    monkeypatch.setattr(workbook._Runs, "read", spy)
-    monkeypatch.setattr(workbook, "_REPACK_LIMIT", -1)  # (a small workbook is otherwise repacked whole)
-    monkeypatch.delenv("LQIP_PIECES", raising=False)
-    monkeypatch.setattr(workbook, "_small_beside", lambda info, names: True)  # (tiny sheets, tiny strings)
-
-    def whole(path: Path, limits: Limits | None = None):
-        monkeypatch.setattr(workbook, "_PIECEWISE", float("inf"))
-        return outcome(path, limits)
+    """(whole, pieces, used): readers of a path, whole or in pieces on `cores` cores; `used` lists what
+    each _Runs.read gave (pieces_support.watch_reads)."""
+    used = watch_reads(monkeypatch)
 
     def pieces(path: Path, cores: int, limits: Limits | None = None):
-        monkeypatch.setattr(workbook, "_PIECEWISE", 1)
-        monkeypatch.setattr(workbook, "usable_cores", lambda: cores)
+        force_pieces(monkeypatch, cores)
         return outcome(path, limits)
 
     return whole, pieces, used
@@ -302,7 +276,7 @@ def test_small_random_workbooks_read_the_same_in_pieces(tmp_path, both):
         if got != expected:
             differences.append((case, path.name, cores, limits))
     assert not differences
-    assert sum(used) >= SMALL_CASES // 5, used  # (the pieces were read often enough to mean something)
+    assert used.count(True) >= SMALL_CASES // 5, used  # (the pieces were read often enough to mean something)
 
 
 def test_runs_cut_only_when_the_sheet_is_asked_for_read_the_same(tmp_path, both):
@@ -329,7 +303,7 @@ def test_runs_cut_only_when_the_sheet_is_asked_for_read_the_same(tmp_path, both)
         if got != expected:
             differences.append((case, limits))
     assert not differences
-    assert sum(used) >= LATE_CASES // 3, used
+    assert used.count(True) >= LATE_CASES // 3, used
 
 
 def test_big_random_workbooks_read_in_chunks_the_same_in_pieces(tmp_path, both):
@@ -344,18 +318,14 @@ def test_big_random_workbooks_read_in_chunks_the_same_in_pieces(tmp_path, both):
         expected = whole(path)
         assert isinstance(expected, dict)
         assert pieces(path, min(cores, 4)) == expected, (case, cores)
-    assert any(used)
+    assert True in used
 
 
-# --- known discrepancies (found in review): these fail until the read in pieces is fixed ------------
+# --- discrepancies found in the first review (fixed) -------------------------------------------------
 
 
 def rows_of(outcome_: dict | str):
     return outcome_ if isinstance(outcome_, str) else list(outcome_.values())[0]
-
-
-def num(ref: str, value) -> str:
-    return f'<c r="{ref}"><v>{value}</v></c>'
 
 
 def test_a_second_sheetData_reads_as_calamine_reads_the_whole(tmp_path, both):
@@ -416,14 +386,10 @@ def test_no_piece_is_parsed_from_parts_the_inspection_has_not_verified(tmp_path,
                            for r in range(1, 300)) + TAIL
     strings = (f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE sst [<!ENTITY e "x">]><sst xmlns="{NS}">'
                "<si><t>&e;</t></si></sst>")
-    path = tmp_path / "a.xlsx"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", XLSX_CONTENT_TYPES)
-        z.writestr("_rels/.rels", XLSX_ROOT_RELS)
-        z.writestr("xl/workbook.xml", XLSX_ONE_SHEET_WORKBOOK)
-        z.writestr("xl/_rels/workbook.xml.rels", WBRELS)
-        z.writestr("xl/worksheets/sheet1.xml", sheet)
-        z.writestr("xl/sharedStrings.xml", strings)
+    path = write_parts(tmp_path / "a.xlsx", [
+        ("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS),
+        ("xl/workbook.xml", XLSX_ONE_SHEET_WORKBOOK), ("xl/_rels/workbook.xml.rels", WBRELS),
+        ("xl/worksheets/sheet1.xml", sheet), ("xl/sharedStrings.xml", strings)])
     assert whole(path) == "F003"
     parsed = []
     real = workbook._calamine_file

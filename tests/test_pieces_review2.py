@@ -9,20 +9,19 @@ the shared strings count as small, and `usable_cores` says how many cores there 
 
 from __future__ import annotations
 
-import os
 import random
 import struct
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 from helpers import XLSX_CONTENT_TYPES, XLSX_ONE_SHEET_WORKBOOK, XLSX_ROOT_RELS
+from pieces_support import force_pieces, num, outcome, row, watch_reads, whole, write_parts
 from test_workbook_speed import HEAD, NS, REL, TAIL, WBRELS, inline, xlsx
 
 import lqip.workbook as workbook
-from lqip.workbook import Limits, Unreadable, open_book
+from lqip.workbook import Limits
 
 SHEET = "指标"  # (the sheet name of XLSX_ONE_SHEET_WORKBOOK)
 
@@ -30,31 +29,11 @@ SHEET = "指标"  # (the sheet name of XLSX_ONE_SHEET_WORKBOOK)
 @pytest.fixture
 def both(monkeypatch):
     """(whole, pieces, used): readers of a path, whole or in pieces; `used` lists what each
-    _Runs.read gave (True: the pieces, False: read whole, "refused")."""
-    used: list = []
-    original = workbook._Runs.read
-
-    def spy(self):
-        try:
-            result = original(self)
-        except Unreadable:
-            used.append("refused")
-            raise
-        used.append(result is not None)
-        return result
-
-    monkeypatch.delenv("LQIP_PIECES", raising=False)
-    monkeypatch.setattr(workbook._Runs, "read", spy)
-    monkeypatch.setattr(workbook, "_REPACK_LIMIT", -1)
-    monkeypatch.setattr(workbook, "_small_beside", lambda info, names: True)
-
-    def whole(path: Path, limits: Limits | None = None):
-        monkeypatch.setattr(workbook, "_PIECEWISE", float("inf"))
-        return outcome(path, limits)
+    _Runs.read gave since the last read in pieces (pieces_support.watch_reads)."""
+    used = watch_reads(monkeypatch)
 
     def pieces(path: Path, cores: int = 2, limits: Limits | None = None):
-        monkeypatch.setattr(workbook, "_PIECEWISE", 1)
-        monkeypatch.setattr(workbook, "usable_cores", lambda: cores)
+        force_pieces(monkeypatch, cores)
         used.clear()
         return outcome(path, limits)
 
@@ -64,31 +43,8 @@ def both(monkeypatch):
             thread.join(30)
 
 
-def outcome(path: Path, limits: Limits | None = None):
-    try:
-        book = open_book(path, limits)
-        return {name: book.sheet(name).rows for name in book.sheet_names}
-    except Unreadable as exc:
-        return exc.code
-
-
-def row(r: int, cells: str) -> str:
-    return f'<row r="{r}">{cells}</row>'
-
-
-def num(ref: str, value) -> str:
-    return f'<c r="{ref}"><v>{value}</v></c>'
-
-
 def runs_alive() -> list:
     return [t for t in threading.enumerate() if t is not threading.main_thread()]
-
-
-def write(path: Path, parts: list[tuple[str, str]]) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in parts:
-            z.writestr(name, text)
-    return path
 
 
 def two_sheet_book(path: Path, first: str, second: str, strings: str | None = None) -> Path:
@@ -102,7 +58,7 @@ def two_sheet_book(path: Path, first: str, second: str, strings: str | None = No
     parts = [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS), ("xl/workbook.xml", book),
              ("xl/_rels/workbook.xml.rels", rels), ("xl/worksheets/sheet1.xml", first),
              ("xl/worksheets/sheet2.xml", second)]
-    return write(path, parts + ([("xl/sharedStrings.xml", strings)] if strings else []))
+    return write_parts(path, parts + ([("xl/sharedStrings.xml", strings)] if strings else []))
 
 
 PLAIN = HEAD + "".join(row(r, num(f"A{r}", r)) for r in range(1, 300)) + TAIL
@@ -175,7 +131,7 @@ def test_a_part_calamine_cannot_see_is_not_seen_by_the_pieces_either(tmp_path, b
     rels = WBRELS.replace("</Relationships>", f'<Relationship Id="rId9" Type="{REL}/styles" Target="styles.xml"/>'
                                               "</Relationships>")
     sheet = HEAD + "".join(row(r, f'<c r="A{r}" s="1"><v>{45000 + r}</v></c>') for r in range(1, 200)) + TAIL
-    path = write(tmp_path / "a.xlsx", [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS),
+    path = write_parts(tmp_path / "a.xlsx", [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS),
                                        ("xl/workbook.xml", XLSX_ONE_SHEET_WORKBOOK),
                                        ("xl/_rels/workbook.xml.rels", rels), ("xl/worksheets/sheet1.xml", sheet),
                                        ("xl/styles.xml", STYLES)])
@@ -240,8 +196,7 @@ def test_runs_of_a_sheet_never_asked_for_do_not_outlive_the_return(tmp_path, bot
     path = two_sheet_book(tmp_path / "a.xlsx", first, PLAIN)
     limits = Limits(max_cell_chars=30)
     assert whole(path, limits) == "F004"
-    monkeypatch.setattr(workbook, "_PIECEWISE", 1)
-    monkeypatch.setattr(workbook, "usable_cores", lambda: 2)
+    force_pieces(monkeypatch, 2)
     result = read_return(path, load_plan(), limits)
     assert [f.code for f in result.findings] == ["F004"]
     assert runs_alive() == []
@@ -265,7 +220,7 @@ def test_runs_started_are_waited_for_when_the_sheet_is_read_whole_after_all(tmp_
 # --- 4. the finding code of a file with two problems depends on the cores (fixed) -------------------------
 
 
-def test_the_refusal_of_a_file_with_two_problems_does_not_depend_on_the_cores(tmp_path, both):
+def test_the_refusal_of_a_file_with_two_problems_does_not_depend_on_the_cores(tmp_path, both, monkeypatch):
     """Found in the second review (fixed; low severity: the file is refused either way). The sheet read in
     pieces is inspected after every other part, so the first problem met, hence the finding code and
     reason, depends on whether the sheet is read in pieces: on one core, with LQIP_PIECES=0, or for a
@@ -276,18 +231,15 @@ def test_the_refusal_of_a_file_with_two_problems_does_not_depend_on_the_cores(tm
     sheet = ('<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY e "x">]>' + HEAD.split("?>", 1)[1]
              + "".join(row(r, num(f"A{r}", r)) for r in range(1, 100)) + TAIL)
     strings = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}">' + "<si><t>x</t></si>" * 200 + "</sst>"
-    path = write(tmp_path / "a.xlsx", [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS),
+    path = write_parts(tmp_path / "a.xlsx", [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", XLSX_ROOT_RELS),
                                        ("xl/workbook.xml", XLSX_ONE_SHEET_WORKBOOK), ("xl/_rels/workbook.xml.rels", WBRELS),
                                        ("xl/worksheets/sheet1.xml", sheet), ("xl/sharedStrings.xml", strings)])
     limits = Limits(max_cells=150)
     one = pieces(path, 1, limits)
     assert one in ("F003", "F004")
     assert pieces(path, 2, limits) == one  # (was F003 on one core, F004 on two)
-    os.environ["LQIP_PIECES"] = "0"
-    try:
-        assert pieces(path, 2, limits) == one
-    finally:
-        del os.environ["LQIP_PIECES"]
+    monkeypatch.setenv("LQIP_PIECES", "0")
+    assert outcome(path, limits) == one
 
 
 # --- checked and found safe -----------------------------------------------------------------------------
