@@ -96,7 +96,9 @@ def _failed(path: Path, code: str, reason: str):
 
 
 def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    from lqip.workbook import usable_cores  # (the reader's own measure of the cores)
+
+    return usable_cores()
 
 
 def isolation_available() -> bool:

@@ -427,12 +427,12 @@ def _inspect_xlsx_part(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipI
     sinks.append(scan)
     if counted and key.endswith("sharedstrings.xml"):
         sinks.append(_ElementCount(info.filename, _SI, limits, "strings / 共享字符串数超限"))
-    runs = None
+    name = None
     if chunks is None and key in inspected.piecewise:
         name = next((sheet for sheet, part in inspected.sheet_parts.items() if part == info.filename), None)
-        runs = _Runs(data, archive, info, name, scan, limits) if name is not None else None
-        if runs is not None:
-            sinks.append(runs)  # (after the scan: it reads what the scan has passed)
+    runs = _Runs(data, archive, info, name, scan, limits) if name is not None else None
+    if runs is not None:
+        sinks.append(runs)  # (after the scan: it reads what the scan has passed)
     try:
         raw = _verify_part(data, archive, info, sinks, keep=keep_bytes, collect=chunks)
         _record_extent(data, archive, info, scan, limits, inspected)
@@ -570,16 +570,12 @@ def _stored_zip(parts: list) -> bytes:
     for info, chunks in parts:
         size = len(chunks[0]) if len(chunks) == 1 else sum(map(len, chunks))
         entries.append((info, zipfile.ZIP_STORED, info.CRC, size, size, chunks))
-    return _zip_of(entries)
-
-
-def _zip_of(entries: list) -> bytes:
-    """A zip of (info, method, CRC-32, compressed size, size, chunks of its bytes as stored) entries."""
     return b"".join(_zip_pieces(entries))
 
 
 def _zip_pieces(entries: list) -> list:
-    """_zip_of's bytes, in pieces."""
+    """The bytes, in pieces, of a zip of (info, method, CRC-32, compressed size, size, chunks of its
+    bytes as stored) entries."""
     out: list = []
     central: list[bytes] = []
     local_header, central_header = _STORED_LOCAL.pack, _STORED_CENTRAL.pack
@@ -1942,7 +1938,7 @@ def _as_stored(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
 def _calamine_file(pieces: list):
     """A calamine workbook of the bytes in `pieces`, read from an anonymous in-memory file (Linux)
     where there is one: calamine then reads it without holding Python's lock, where from_filelike
-    takes Python's bytes in a byte at a time (~40 ms for 24 MB)."""
+    took ~40 ms to take in 24 MB of Python bytes (measured; from a file, 10 ms with the writing)."""
     import python_calamine
 
     try:
